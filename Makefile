@@ -1,0 +1,45 @@
+# The README's commands. `make run` and `make test` set everything up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+WUYE := $(VENV)/bin/wuye
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test bench lint install model index eval clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned to the CPU build: anything unpinned would pull a multi-GB CUDA build
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+model: $(STAMP)
+	$(WUYE) model prepare
+
+index: model
+	$(WUYE) ingest
+
+run: index
+	$(WUYE) search
+
+test: model
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	@echo "benchmarks: not yet (see issue 'Performance and scale')"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kb ingest assistant api eval tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""Hybrid retrieval over the KB index: dense (FAISS) + BM25, fused by weighted reciprocal rank."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from assistant.settings import RetrievalSettings
+from assistant.types import Filters, Hit, Retrieval
+from ingest.embed import Embedder
+from ingest.index import KBIndex
+from ingest.tokens import TextNormalizer
+
+
+class HybridRetriever:
+    """Ranks KB chunks for a query. Cheap ``__init__``; ``warm_up()`` loads the model and the index.
+
+    Ranking: the dense ranking (best cosine among each chunk's views) and the BM25 ranking (jieba
+    tokens with the KB dictionary, colloquial synonyms expanded) are fused by weighted reciprocal
+    rank. Whether the KB covers the query at all is judged on the best dense cosine, the one score
+    that is comparable across queries.
+    """
+
+    def __init__(
+        self,
+        settings: RetrievalSettings,
+        embedder: Embedder,
+        index_dir: Path,
+        *,
+        index: KBIndex | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._index_dir = index_dir
+        self._index = index
+        self._normalize = TextNormalizer()
+
+    @property
+    def index(self) -> KBIndex:
+        """The loaded index (loads it on first use)."""
+        if self._index is None:
+            self.warm_up()
+        assert self._index is not None
+        return self._index
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the live index; run one query so first requests are fast."""
+        self._embedder.warm_up()
+        if self._index is None:
+            self._index = KBIndex.load(
+                self._index_dir, model_id=self._embedder.model_id, dimension=self._embedder.dimension
+            )
+        self._index.segmenter.warm_up()
+        self._embedder.embed_queries(["预热"])
+
+    def reload(self) -> bool:
+        """Swap in a newer index version if ``current`` moved; True when it did."""
+        current = (self._index_dir / "current").resolve()
+        if self._index is not None and current == self._index.path:
+            return False
+        self._index = KBIndex.load(
+            self._index_dir, model_id=self._embedder.model_id, dimension=self._embedder.dimension
+        )
+        return True
+
+    def run(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        today: date | None = None,
+        mode: str = "hybrid",
+    ) -> Retrieval:
+        """Retrieve the best chunks for ``query``.
+
+        Args:
+            query: The resident's text (any script; normalised here).
+            top_k: Hits to return (default from settings).
+            filters: Metadata filters; expired entries are always dropped.
+            today: The day expiry is judged on (default: today).
+            mode: ``hybrid`` (default), ``dense`` or ``bm25`` — the latter two for baselines.
+
+        Returns:
+            The ranked hits and whether the best one clears the score floor.
+        """
+        s = self.settings
+        k = top_k or s.top_k
+        filters = filters or Filters()
+        today = today or date.today()
+        index = self.index
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        text = self._normalize(query)
+        if not text:
+            return Retrieval(query, (), False, 0.0, timings)
+
+        dense: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            vec = self._embedder.embed_queries([text])[0]
+            t1 = time.perf_counter()
+            timings["embed_ms"] = (t1 - t0) * 1000
+            dense = index.dense(vec, s.candidates)
+            timings["dense_ms"] = (time.perf_counter() - t1) * 1000
+        t2 = time.perf_counter()
+        sparse_all = np.zeros(len(index.chunks), dtype=np.float32)
+        if mode in ("hybrid", "bm25"):
+            tokens = index.segmenter(index.segmenter.lexicon.expand(text))
+            sparse_all = index.sparse(tokens)
+        timings["bm25_ms"] = (time.perf_counter() - t2) * 1000
+
+        def allowed(row: int) -> bool:
+            return filters.accepts(index.chunks[row], today)
+
+        dense_rank = [r for r, _ in sorted(dense.items(), key=lambda kv: -kv[1]) if allowed(r)]
+        top_sparse = np.argsort(-sparse_all)[: s.candidates]
+        sparse_rank = [int(r) for r in top_sparse if sparse_all[r] > 0 and allowed(int(r))]
+
+        fused: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            for rank, row in enumerate(dense_rank):
+                fused[row] = fused.get(row, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+        if mode in ("hybrid", "bm25"):
+            for rank, row in enumerate(sparse_rank):
+                fused[row] = fused.get(row, 0.0) + s.sparse_weight / (s.rrf_k + rank + 1)
+        best_possible = ((s.dense_weight if mode != "bm25" else 0) + (s.sparse_weight if mode != "dense" else 0)) / (
+            s.rrf_k + 1
+        )
+        ordered = sorted(fused.items(), key=lambda kv: -kv[1])
+
+        hits: list[Hit] = []
+        seen_entries: set[str] = set()
+        for row, score in ordered:
+            chunk = index.chunks[row]
+            key = chunk.chunk_id.split("~")[0]
+            if key in seen_entries:
+                continue
+            seen_entries.add(key)
+            hits.append(Hit(chunk, round(score / best_possible, 4), round(dense.get(row, 0.0), 4),
+                            round(float(sparse_all[row]), 4), len(hits) + 1))
+            if len(hits) >= k:
+                break
+        best_dense = max((dense[r] for r in dense_rank[:1]), default=0.0)
+        if mode == "bm25":
+            found = bool(hits)
+        else:
+            found = bool(hits) and best_dense >= s.min_score
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings)

@@ -1,0 +1,55 @@
+"""Values passed between the assistant's steps (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ingest.chunk import Chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Metadata filters; an empty tuple means no restriction on that field."""
+
+    kinds: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    as_of: date | None = None
+
+    def accepts(self, chunk: Chunk, today: date) -> bool:
+        """True when the chunk passes every filter and is in force on the day."""
+        if not chunk.is_effective(self.as_of or today):
+            return False
+        if self.kinds and chunk.kind not in self.kinds:
+            return False
+        if self.departments and chunk.department not in self.departments:
+            return False
+        return not self.tags or any(t in chunk.tags for t in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk with its fused score and the two scores behind it."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    sparse: float
+    rank: int
+
+    @property
+    def citation(self) -> str:
+        """``ENTRY-ID#clause`` for articles, the FAQ id for FAQ entries."""
+        return self.chunk.chunk_id.split("~")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """The ranked hits of one query and whether the KB covers it at all."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    found: bool
+    best_dense: float
+    timings_ms: dict[str, float] = field(default_factory=dict)

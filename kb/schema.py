@@ -1,0 +1,325 @@
+"""Pydantic models for every knowledge-base file: articles, FAQ, scripts, values and triage rules.
+
+Every model forbids unknown keys, so a misspelled field in a KB file fails loudly
+with the file and the field named (see ``kb.load``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import IntEnum, StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+CLAUSE_REF_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+#\d+(\.\d+)*$"
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+EntryId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ClauseRef = Annotated[str, StringConstraints(pattern=CLAUSE_REF_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArticleType(StrEnum):
+    """Kinds of long-form KB documents."""
+
+    POLICY = "policy"
+    SOP = "sop"
+    EMERGENCY_PLAN = "emergency_plan"
+    REGULATION = "regulation"
+
+
+class Category(StrEnum):
+    """Ticket categories (seed 1.2 专业领域标签化, extended with 费用 and 咨询建议)."""
+
+    ENGINEERING = "工程"
+    CLEANING = "保洁"
+    SECURITY = "安保"
+    COMPLAINT = "投诉"
+    FEE = "费用"
+    ENQUIRY = "咨询建议"
+
+
+class Urgency(IntEnum):
+    """The four urgency levels of seed 1.2."""
+
+    LEVEL_1 = 1
+    LEVEL_2 = 2
+    LEVEL_3 = 3
+    LEVEL_4 = 4
+
+
+class Effective(_Strict):
+    """Validity window shared by articles and FAQ entries."""
+
+    effective_from: date
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> Effective:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError(
+                f"effective_to {self.effective_to} is before effective_from {self.effective_from}"
+            )
+        return self
+
+    def is_effective(self, on: date) -> bool:
+        """Return True when the entry applies on the given day."""
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+class ArticleMeta(Effective):
+    """Front matter of a policy, SOP, emergency plan or regulation (Markdown file)."""
+
+    id: EntryId
+    title: Text
+    type: ArticleType
+    department: Text
+    tags: list[Text] = Field(min_length=1)
+    scope: Text = Field(description="Where the document applies, e.g. 示例物业全部在管项目")
+    seed_refs: list[Text] = Field(default_factory=list, description="Seed sections it implements")
+    level: Text | None = Field(None, description="Regulation tier: 国家/地方/行业标准/企业")
+    note: Text | None = Field(None, description="Reviewer note, e.g. how a seed contradiction was resolved")
+
+
+class FaqEntry(Effective):
+    """One frequently asked question with its paraphrases and grounded answer."""
+
+    id: EntryId
+    question: Text
+    paraphrases: list[Text] = Field(min_length=3)
+    answer: Text
+    basis: list[ClauseRef] = Field(min_length=1, description="Clauses the answer rests on")
+    department: Text
+    tags: list[Text] = Field(min_length=1)
+    effective_from: date = date(2026, 1, 1)
+
+
+class FaqFile(_Strict):
+    """A YAML file of FAQ entries."""
+
+    entries: list[FaqEntry] = Field(min_length=1)
+
+
+class ScriptScenario(StrEnum):
+    """Situations a standard reply script (标准话术) is written for."""
+
+    GREETING = "greeting"
+    REPEAT = "repeat"
+    COMMIT_TIME = "commit_time"
+    APOLOGY = "apology"
+    EMERGENCY = "emergency"
+    SOOTHING = "soothing"
+    FOLLOW_UP = "follow_up"
+    CLOSING = "closing"
+    HANDOFF = "handoff"
+    DELAY = "delay"
+    MISSING_INFO = "missing_info"
+
+
+class ReplyScript(_Strict):
+    """A standard reply with ``{placeholder}`` slots."""
+
+    id: EntryId
+    scenario: ScriptScenario
+    title: Text
+    text: Text
+    placeholders: list[str] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list, description="Empty = any category")
+    urgency: list[Urgency] = Field(default_factory=list, description="Empty = any level")
+    basis: list[ClauseRef] = Field(min_length=1)
+    tags: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _placeholders_match_text(self) -> ReplyScript:
+        used = sorted(set(PLACEHOLDER.findall(self.text)))
+        if used != sorted(set(self.placeholders)):
+            raise ValueError(f"placeholders {sorted(self.placeholders)} do not match the text, which uses {used}")
+        return self
+
+
+class ScriptFile(_Strict):
+    """A YAML file of standard reply scripts."""
+
+    scripts: list[ReplyScript] = Field(min_length=1)
+
+
+class SampleValue(_Strict):
+    """A company-specific figure (fee rate, deposit, quiet hours): sample data, edited in one place."""
+
+    value: str | int | float
+    unit: str = ""
+    description: Text
+
+
+class ValuesFile(_Strict):
+    """kb/content/values.yaml: every company-specific figure, referenced as ``{{key}}`` in KB text."""
+
+    sample: bool = Field(description="True while the figures are illustrative sample values")
+    values: dict[str, SampleValue]
+
+    @field_validator("values")
+    @classmethod
+    def _keys_are_dotted_names(cls, v: dict[str, SampleValue]) -> dict[str, SampleValue]:
+        for key in v:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*", key):
+                raise ValueError(f"value key {key!r} must be dotted lower_snake_case")
+        return v
+
+
+# ---------------------------------------------------------------- triage rules
+
+
+class SlaKind(StrEnum):
+    """What the deadline of an urgency level commits to."""
+
+    ON_SITE = "on_site"
+    RESOLVE = "resolve"
+    HANDLE = "handle"
+    FEEDBACK = "feedback"
+
+
+class UrgencyLevel(_Strict):
+    """One urgency level: its time limit and the cues that select it."""
+
+    level: Urgency
+    name: Text
+    label: Text
+    description: Text
+    sla_minutes: int = Field(gt=0)
+    sla_kind: SlaKind
+    cues: list[Text] = Field(default_factory=list, description="Phrases that select this level")
+    examples: list[Text] = Field(default_factory=list)
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class Deadline(_Strict):
+    """A named time limit that is not an urgency level (ack, callback, complaint contact)."""
+
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    label: Text
+    minutes: int = Field(ge=0)
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class UrgencyRules(_Strict):
+    """kb/rules/urgency.yaml."""
+
+    levels: list[UrgencyLevel] = Field(min_length=4, max_length=4)
+    deadlines: list[Deadline]
+    sla_warning_share: float = Field(gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_of_each_level(self) -> UrgencyRules:
+        if sorted(lv.level for lv in self.levels) != [1, 2, 3, 4]:
+            raise ValueError("levels must define each of 1, 2, 3 and 4 exactly once")
+        return self
+
+
+class Route(_Strict):
+    """A sub-area of a category and the department that handles it."""
+
+    name: Text
+    department: Text
+    cues: list[Text] = Field(min_length=1)
+
+
+class CategoryRule(_Strict):
+    """A ticket category: cues, default department, sub-routes and required attachments."""
+
+    category: Category
+    department: Text
+    cues: list[Text] = Field(min_length=1)
+    routes: list[Route] = Field(default_factory=list)
+    required_attachments: list[Text] = Field(default_factory=list)
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class RoutingRules(_Strict):
+    """kb/rules/routing.yaml."""
+
+    categories: list[CategoryRule]
+
+    @model_validator(mode="after")
+    def _every_category_once(self) -> RoutingRules:
+        seen = [c.category for c in self.categories]
+        if sorted(seen) != sorted(Category):
+            raise ValueError(f"routing must list every category exactly once, got {seen}")
+        return self
+
+
+class TriggerKind(StrEnum):
+    """Why a case goes to a human."""
+
+    EMERGENCY = "emergency"
+    SAFETY_COMPLAINT = "safety_complaint"
+    VULNERABLE = "vulnerable"
+    REPEAT = "repeat"
+    SERVICE_COMPLAINT = "service_complaint"
+    HANDOFF_REQUEST = "handoff_request"
+    SLA = "sla"
+
+
+class EscalationTrigger(_Strict):
+    """One escalation rule: what sets it off and what happens."""
+
+    id: EntryId
+    kind: TriggerKind
+    description: Text
+    cues: list[Text] = Field(default_factory=list)
+    action: Text
+    notify: list[Text] = Field(min_length=1, description="Roles told, e.g. 客服主管, 管理层, 管家")
+    upgrade_levels: int = Field(0, ge=0, le=3)
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class EscalationRules(_Strict):
+    """kb/rules/escalation.yaml."""
+
+    triggers: list[EscalationTrigger] = Field(min_length=1)
+
+
+class BannedPhrase(_Strict):
+    """A deflecting phrase agents must never use, with its variants and a better wording."""
+
+    phrase: Text
+    variants: list[Text] = Field(default_factory=list)
+    reason: Text
+    rewrite: Text
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class BannedPhrases(_Strict):
+    """kb/rules/banned_phrases.yaml."""
+
+    phrases: list[BannedPhrase] = Field(min_length=1)
+
+
+class TicketField(_Strict):
+    """A mandatory ticket field and the short question that asks for it."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    label: Text
+    question: Text
+    required: bool = True
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class TicketFields(_Strict):
+    """kb/rules/ticket_fields.yaml."""
+
+    fields: list[TicketField] = Field(min_length=1)
+
+
+class Dictionary(_Strict):
+    """kb/rules/dictionary.yaml: domain words for the tokenizer, and synonyms for query expansion."""
+
+    terms: list[Text] = Field(min_length=1)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    stopwords: list[str] = Field(default_factory=list, description="Words BM25 ignores (的、了、吗 …)")
