@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,8 @@ from assistant.types import Filters, Hit, Retrieval
 from ingest.embed import Embedder
 from ingest.index import KBIndex
 from ingest.tokens import TextNormalizer
+
+_MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 
 class HybridRetriever:
@@ -95,7 +98,7 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         text = self._normalize(query)
-        if not text:
+        if not _MEANINGFUL.search(text):
             return Retrieval(query, (), False, 0.0, timings)
 
         dense: dict[int, float] = {}

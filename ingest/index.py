@@ -302,74 +302,78 @@ class IndexBuilder:
         root = self._settings.index_dir
         started = time.perf_counter()
         with _build_lock(root):
-            self._embedder.warm_up()
-            self._segmenter.warm_up()
-            previous, reuse = self._previous(root, full)
-            prompt = self._settings.passage_prompt
-            view_texts: list[str] = []
-            rows: list[int] = []
-            for i, chunk in enumerate(chunks):
-                for view in chunk.views:
-                    view_texts.append(view)
-                    rows.append(i)
-            hashes = [_view_hash(prompt, t) for t in view_texts]
-            missing = sorted({h: i for i, h in enumerate(hashes) if h not in reuse}.values())
-            fresh = self._embedder.embed_passages(
-                [view_texts[i] for i in missing], progress=self._settings.progress and len(missing) > 200
-            )
-            dim = self._embedder.dimension
-            vectors = np.zeros((len(view_texts), dim), dtype=np.float32)
-            fresh_by_hash = {hashes[i]: fresh[j] for j, i in enumerate(missing)}
-            for i, h in enumerate(hashes):
-                vectors[i] = fresh_by_hash[h] if h in fresh_by_hash else reuse[h]
-            index_type = choose_index_type(self._settings.index_type, len(vectors), self._settings.auto_threshold)
-
             version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + os.urandom(3).hex()
             versions = root / "versions"
             versions.mkdir(parents=True, exist_ok=True)
             tmp = versions / f".building-{version}"
             tmp.mkdir()
             try:
-                self._write(tmp, chunks, vectors, np.asarray(rows, dtype=np.int32), hashes, index_type)
-                entries = _entry_hashes(chunks)
-                old = previous.entries if previous else {}
-                manifest = Manifest(
-                    format_version=FORMAT_VERSION,
-                    model_id=self._embedder.model_id,
-                    dimension=dim,
-                    query_prompt=self._settings.query_prompt,
-                    passage_prompt=prompt,
-                    max_chunk_chars=self._settings.max_chunk_chars,
-                    index_type=index_type,
-                    n_chunks=len(chunks),
-                    n_vectors=len(vectors),
-                    entries=entries,
-                    built_at=datetime.now(UTC),
-                    build_seconds=round(time.perf_counter() - started, 3),
-                    vectors_embedded=len(missing),
-                    vectors_reused=len(view_texts) - len(missing),
-                )
-                (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-                final = versions / version
-                tmp.rename(final)
-                link = root / f".current-{version}"
-                link.symlink_to(Path("versions") / version)
-                os.replace(link, root / "current")  # the atomic swap
+                report = self._build(tmp, version, chunks, full, started)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
             self._prune(versions, keep=self._settings.keep_versions, live=version)
-        return BuildReport(
-            version=version,
+        return report
+
+    def _build(self, tmp: Path, version: str, chunks: Sequence[Chunk], full: bool, started: float) -> BuildReport:
+        root = self._settings.index_dir
+        self._embedder.warm_up()
+        self._segmenter.warm_up()
+        previous, reuse = self._previous(root, full)
+        prompt = self._settings.passage_prompt
+        view_texts: list[str] = []
+        rows: list[int] = []
+        for i, chunk in enumerate(chunks):
+            for view in chunk.views:
+                view_texts.append(view)
+                rows.append(i)
+        hashes = [_view_hash(prompt, t) for t in view_texts]
+        missing = sorted({h: i for i, h in enumerate(hashes) if h not in reuse}.values())
+        fresh = self._embedder.embed_passages(
+            [view_texts[i] for i in missing], progress=self._settings.progress and len(missing) > 200
+        )
+        dim = self._embedder.dimension
+        vectors = np.zeros((len(view_texts), dim), dtype=np.float32)
+        fresh_by_hash = {hashes[i]: fresh[j] for j, i in enumerate(missing)}
+        for i, h in enumerate(hashes):
+            vectors[i] = fresh_by_hash[h] if h in fresh_by_hash else reuse[h]
+        index_type = choose_index_type(self._settings.index_type, len(vectors), self._settings.auto_threshold)
+
+        self._write(tmp, chunks, vectors, np.asarray(rows, dtype=np.int32), hashes, index_type)
+        entries = _entry_hashes(chunks)
+        old = previous.entries if previous else {}
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model_id=self._embedder.model_id,
+            dimension=dim,
+            query_prompt=self._settings.query_prompt,
+            passage_prompt=prompt,
+            max_chunk_chars=self._settings.max_chunk_chars,
+            index_type=index_type,
             n_chunks=len(chunks),
             n_vectors=len(vectors),
-            added=tuple(sorted(set(entries) - set(old))),
-            changed=tuple(sorted(k for k in entries if k in old and old[k] != entries[k])),
-            removed=tuple(sorted(set(old) - set(entries))),
+            entries=entries,
+            built_at=datetime.now(UTC),
+            build_seconds=round(time.perf_counter() - started, 3),
             vectors_embedded=len(missing),
             vectors_reused=len(view_texts) - len(missing),
-            seconds=round(time.perf_counter() - started, 3),
-            index_type=index_type,
+        )
+        (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        tmp.rename(tmp.parent / version)
+        link = root / f".current-{version}"
+        link.symlink_to(Path("versions") / version)
+        os.replace(link, root / "current")  # the atomic swap
+        return BuildReport(
+        version=version,
+        n_chunks=len(chunks),
+        n_vectors=len(vectors),
+        added=tuple(sorted(set(entries) - set(old))),
+        changed=tuple(sorted(k for k in entries if k in old and old[k] != entries[k])),
+        removed=tuple(sorted(set(old) - set(entries))),
+        vectors_embedded=len(missing),
+        vectors_reused=len(view_texts) - len(missing),
+        seconds=round(time.perf_counter() - started, 3),
+        index_type=index_type,
         )
 
     def _write(

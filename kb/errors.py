@@ -16,8 +16,8 @@ class KBError(Exception):
 class KBValidationError(KBError):
     """A KB file is malformed: carries the file, the field path and the reason."""
 
-    def __init__(self, path: Path, field: str, reason: str) -> None:
-        where = f"{path}: {field}" if field else str(path)
+    def __init__(self, path: Path, field: str, reason: str, *, located: bool = False) -> None:
+        where = f"{path}: {field}" if field and not located else str(path)
         super().__init__(f"{where}: {reason}")
         self.path = path
         self.field = field

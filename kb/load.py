@@ -119,10 +119,11 @@ def _validate(model: type[M], data: Any, path: Path) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise KBValidationError(path, loc, f"{err['msg']}{more}") from exc
+        errors = exc.errors()[:3]
+        locs = [".".join(str(p) for p in err["loc"]) for err in errors]
+        reasons = "; ".join(f"{loc or 'file'}: {err['msg']}" for loc, err in zip(locs, errors, strict=True))
+        more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+        raise KBValidationError(path, ", ".join(locs), f"{reasons}{more}", located=True) from exc
 
 
 def _substitute(text: str, values: dict[str, SampleValue], path: Path, where: str) -> str:
