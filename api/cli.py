@@ -225,6 +225,191 @@ def _search_batch(batch: Path, out: Path, one: Any) -> None:
     typer.echo(f"{len(items)} queries in {time.perf_counter() - started:.1f}s → {out}", err=True)
 
 
+def _service(settings: Settings) -> Any:
+    from assistant.service import AssistantService
+    from ingest.errors import IngestError
+    from kb.errors import KBValidationError
+
+    try:
+        service = AssistantService.from_settings(settings.ingest, settings.assistant)
+        service.warm_up()
+    except (IngestError, KBValidationError) as exc:
+        raise _fail(str(exc)) from exc
+    return service
+
+
+class _BatchLine:
+    """Reads ``{"id", "text", "resident"?}`` JSONL, failing with the line number on a bad line."""
+
+    @staticmethod
+    def read(path: Path) -> list[Any]:
+        from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+        class Profile(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            name: str | None = None
+            phone: str | None = None
+            address: str | None = None
+            vulnerable: bool = False
+
+        class Line(BaseModel):
+            model_config = ConfigDict(extra="ignore")
+            id: str | int
+            text: str = Field(max_length=20_000)
+            resident: Profile | None = None
+
+        try:
+            raw_lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"cannot read {path}: {exc}") from exc
+        items = []
+        for n, raw in enumerate(raw_lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                items.append(Line.model_validate_json(raw))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"]) or "line"
+                raise _fail(f"{path}:{n}: {where}: {err['msg']} (lines are {{\"id\", \"text\"}} JSON)") from exc
+        return items
+
+
+def _write_jsonl(out: Path, rows: list[dict[str, Any]]) -> None:
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(out)
+
+
+def _ask_json(reply: Any) -> dict[str, Any]:
+    return {
+        "answer": reply.text,
+        "citations": [{"entry_id": c.entry_id, "title": c.title, "clause": c.clause, "ref": c.ref, "score": c.score}
+                      for c in reply.citations],
+        "handoff": reply.handoff,
+        "intent": reply.intent.value,
+        "category": reply.triage.category.value,
+        "urgency": int(reply.decision.urgency),
+    }
+
+
+def _triage_json(reply: Any, service: Any) -> dict[str, Any]:
+    from assistant.sla import deadlines_for
+
+    deadlines = reply.deadlines or tuple(deadlines_for(
+        service.rules, urgency=reply.decision.urgency, category=reply.triage.category,
+        kinds=reply.decision.kinds, created_at=service.clock()))
+    return {
+        "category": reply.triage.category.value,
+        "urgency": int(reply.decision.urgency),
+        "department": reply.triage.department,
+        "route": reply.triage.route,
+        "intent": reply.intent.value,
+        "escalate": reply.decision.escalate,
+        "escalation_reasons": [f"{r.rule}: {r.detail}" for r in reply.decision.reasons],
+        "reasons": [f"{r.rule}: {r.detail}" for r in reply.triage.reasons],
+        "notify": list(reply.decision.notify),
+        "deadlines": [{"key": d.key, "label": d.label, "minutes": d.minutes, "due": d.due.isoformat()}
+                      for d in deadlines],
+        "missing_fields": list(reply.missing),
+        "other_issues": [{"text": i.text, "category": i.category.value, "urgency": int(i.urgency)}
+                         for i in reply.triage.issues[1:]],
+        "reply": reply.text,
+    }
+
+
+def _profile(line: Any) -> Any:
+    from assistant.types import ResidentProfile
+
+    r = line.resident
+    return ResidentProfile(r.name, r.phone, r.address, r.vulnerable) if r else None
+
+
+@app.command("ask")
+def ask_cmd(
+    text: Annotated[str | None, typer.Argument(help="The resident's question")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    batch: Annotated[Path | None, typer.Option(help="JSONL of {\"id\",\"text\"} lines")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --batch writes its JSONL answers")] = None,
+) -> None:
+    """Answer a question from the KB with citations, or say it is not covered and hand off."""
+    if (text is None) == (batch is None):
+        raise _fail("give either a question or --batch IN.jsonl --out OUT.jsonl")
+    if batch is not None and out is None:
+        raise _fail("--batch needs --out")
+    service = _service(_settings())
+    if batch is not None and out is not None:
+        lines = _BatchLine.read(batch)
+        started = time.perf_counter()
+        rows = [{"id": ln.id, **_ask_json(service.handle(ln.text, profile=_profile(ln)))} for ln in lines]
+        _write_jsonl(out, rows)
+        typer.echo(f"{len(rows)} questions in {time.perf_counter() - started:.1f}s → {out}", err=True)
+        return
+    assert text is not None
+    reply = service.handle(text)
+    if as_json:
+        typer.echo(json.dumps(_ask_json(reply), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(reply.text)
+
+
+@app.command("triage")
+def triage_cmd(
+    text: Annotated[str | None, typer.Argument(help="One resident message")] = None,
+    batch: Annotated[Path | None, typer.Option(help="JSONL of {\"id\",\"text\",\"resident\"?} lines")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --batch writes its JSONL results")] = None,
+) -> None:
+    """Triage messages: category, urgency 1–4, department, escalation, deadlines, missing fields, reply."""
+    if (text is None) == (batch is None):
+        raise _fail("give either a message or --batch IN.jsonl --out OUT.jsonl")
+    if batch is not None and out is None:
+        raise _fail("--batch needs --out")
+    service = _service(_settings())
+    if batch is not None and out is not None:
+        lines = _BatchLine.read(batch)
+        started = time.perf_counter()
+        rows = [{"id": ln.id, **_triage_json(service.handle(ln.text, profile=_profile(ln)), service)}
+                for ln in lines]
+        _write_jsonl(out, rows)
+        took = time.perf_counter() - started
+        per_k = took / max(len(rows), 1) * 1000
+        typer.echo(f"{len(rows)} messages in {took:.1f}s ({per_k:.1f}s per 1,000) → {out}", err=True)
+        return
+    assert text is not None
+    typer.echo(json.dumps(_triage_json(service.handle(text), service), ensure_ascii=False, indent=2))
+
+
+@app.command("chat")
+def chat_cmd(
+    conversation: Annotated[str | None, typer.Option(help="Continue this conversation id")] = None,
+) -> None:
+    """Chat with the assistant as a resident (multi-turn; tickets are stored in the database)."""
+    from assistant.desk import handle_turn
+    from assistant.store.db import make_engine, make_sessionmaker, migrate
+
+    settings = _settings()
+    service = _service(settings)
+    engine = make_engine(settings.assistant.database_url)
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    conv_id = conversation
+    typer.echo("您好，这里是示例物业客服助手。请描述您的问题（空行或 Ctrl-D 退出）。")
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        with sessions.begin() as session:
+            reply, turn = handle_turn(session, service, text=line.strip(), conversation_id=conv_id)
+            conv_id = turn.conversation_id
+        if reply.emergency:
+            typer.secho("【紧急】", fg=typer.colors.RED, bold=True, nl=False)
+        typer.echo(reply.text)
+        if reply.ticket_number:
+            typer.secho(f"工单号：{reply.ticket_number}", fg=typer.colors.GREEN)
+    typer.echo(f"(conversation {conv_id})", err=True)
+
+
 def main() -> None:
     """Entry point of the ``wuye`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class RetrievalSettings(BaseModel):
@@ -16,7 +16,19 @@ class RetrievalSettings(BaseModel):
     min_score: float = Field(0.80, ge=0, le=1, description="Best dense cosine below this → not found")
 
 
+class LLMSettings(BaseModel):
+    """Optional LLM through any OpenAI-compatible endpoint (llama.cpp, Ollama, vLLM). Off when base_url is unset."""
+
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1; unset = extractive answers only")
+    model: str = Field("qwen2.5:7b-instruct", description="Model name at that endpoint")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for the endpoint, if it wants one")
+    timeout: float = Field(8.0, gt=0, description="Seconds before falling back to the extractive answer")
+
+
 class AssistantSettings(BaseModel):
     """Everything the assistant package reads."""
 
+    database_url: str = Field("sqlite:///var/wuye.db", description="SQLAlchemy URL; PostgreSQL works too")
     retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes")

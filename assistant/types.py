@@ -53,3 +53,13 @@ class Retrieval:
     found: bool
     best_dense: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentProfile:
+    """What the desk knows about the resident writing (from their account or an earlier turn)."""
+
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    vulnerable: bool = False

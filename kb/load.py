@@ -328,10 +328,13 @@ def validate_file(path: Path, root: Path) -> str:
 if __name__ == "__main__":  # authoring aid: python -m kb.load [FILE ...]
     import sys
 
-    if len(sys.argv) > 1:
-        for arg in sys.argv[1:]:
-            print(f"{arg}: {validate_file(Path(arg), default_kb_root())}")
-    else:
-        kb = load_kb(default_kb_root())
-        print(f"articles={len(kb.articles)} clauses={len(kb.clause_index())} faqs={len(kb.faqs)} "
-              f"scripts={len(kb.scripts)} values={len(kb.values)}")
+    try:
+        if len(sys.argv) > 1:
+            for arg in sys.argv[1:]:
+                print(f"{arg}: {validate_file(Path(arg), default_kb_root())}")
+        else:
+            kb = load_kb(default_kb_root())
+            print(f"articles={len(kb.articles)} clauses={len(kb.clause_index())} faqs={len(kb.faqs)} "
+                  f"scripts={len(kb.scripts)} values={len(kb.values)}")
+    except KBValidationError as exc:
+        sys.exit(f"error: {exc}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -205,6 +205,8 @@ class Deadline(_Strict):
     key: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
     label: Text
     minutes: int = Field(ge=0)
+    stops_at: Literal["submitted", "dispatched", "in_progress", "resolved", "callback_done"] = Field(
+        "resolved", description="Ticket status that stops this clock")
     basis: list[ClauseRef] = Field(min_length=1)
 
 
@@ -238,6 +240,7 @@ class CategoryRule(_Strict):
     cues: list[Text] = Field(min_length=1)
     routes: list[Route] = Field(default_factory=list)
     required_attachments: list[Text] = Field(default_factory=list)
+    default_urgency: Urgency = Field(Urgency.LEVEL_3, description="Level when no urgency cue matches")
     basis: list[ClauseRef] = Field(min_length=1)
 
 
@@ -245,6 +248,9 @@ class RoutingRules(_Strict):
     """kb/rules/routing.yaml."""
 
     categories: list[CategoryRule]
+    question_cues: list[Text] = Field(default_factory=list, description="Marks a message as a question")
+    report_cues: list[Text] = Field(default_factory=list, description="Marks a message as a problem report")
+    segment_markers: list[Text] = Field(default_factory=list, description="Split several problems apart")
 
     @model_validator(mode="after")
     def _every_category_once(self) -> RoutingRules:
@@ -276,6 +282,8 @@ class EscalationTrigger(_Strict):
     action: Text
     notify: list[Text] = Field(min_length=1, description="Roles told, e.g. 客服主管, 管理层, 管家")
     upgrade_levels: int = Field(0, ge=0, le=3)
+    escalates: bool = Field(True, description="False: the trigger only adds a deadline or notice, no handoff")
+    set_urgency: Urgency | None = Field(None, description="Force this level (e.g. safety complaints → 1)")
     basis: list[ClauseRef] = Field(min_length=1)
 
 

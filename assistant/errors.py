@@ -1,0 +1,48 @@
+"""Errors of the assistant package.
+
+AssistantError
+ ├── RetrievalError       the index cannot answer (not loaded, wrong model)
+ ├── TicketError          a ticket operation is not allowed
+ │    ├── TransitionError     the lifecycle forbids the move, or its checks fail
+ │    ├── MissingFieldError   a mandatory field is empty (seed 1.3 null check)
+ │    └── TicketNotFoundError no such ticket (or not the caller's)
+ └── ComposerError        an LLM failed (callers fall back to the extractive answer)
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class for assistant failures."""
+
+
+class RetrievalError(AssistantError):
+    """The index cannot answer."""
+
+
+class TicketError(AssistantError):
+    """A ticket operation is not allowed."""
+
+
+class TransitionError(TicketError):
+    """The lifecycle forbids the move, or its checks fail."""
+
+
+class MissingFieldError(TicketError):
+    """A mandatory field is empty; names every missing field."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"mandatory field(s) empty: {', '.join(fields)}; a ticket cannot be submitted without them")
+        self.fields = fields
+
+
+class TicketNotFoundError(TicketError):
+    """No such ticket, or it belongs to someone else."""
+
+    def __init__(self, ticket: str) -> None:
+        super().__init__(f"ticket {ticket} not found")
+        self.ticket = ticket
+
+
+class ComposerError(AssistantError):
+    """The optional LLM failed or answered outside the retrieved entries."""

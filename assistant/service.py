@@ -1,0 +1,433 @@
+"""AssistantService.handle: one resident message → triage, answer, ticket or hand-off. Readable top to bottom.
+
+The service holds no database handle: the caller passes the conversation state and the household's
+ticket history in, and a ``submit`` callback that stores a complete ticket and returns its number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from assistant.compose import HANDOFF_TEXT, Answer, Citation, ExtractiveComposer, LLMComposer
+from assistant.escalation import Decision, decide
+from assistant.retrieve import HybridRetriever
+from assistant.settings import AssistantSettings
+from assistant.scripts import pick, render
+from assistant.sla import Deadline, deadlines_for, sla_text
+from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
+from assistant.triage import Intent, Reason, Triage, Triager
+from assistant.types import ResidentProfile, Retrieval
+from ingest.settings import IngestSettings
+from kb.load import KnowledgeBase
+from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
+
+_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再问|那个)|[呢吗]？?$|^(多久|什么时候|几天|多少钱|怎么办)")
+_SLA_QUESTION = re.compile(r"多久|什么时候|几点|多长时间|啥时候|何时|几天|多快|how long|when")
+_QUESTION_SPLIT = re.compile(r"[？?]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A problem being turned into a ticket over several turns."""
+
+    draft: TicketDraft
+    category: Category
+    urgency: Urgency
+    department: str
+    route: str | None
+    escalate: bool
+    kinds: tuple[str, ...]
+    reasons: tuple[str, ...]
+    notify: tuple[str, ...]
+    issue: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What a conversation remembers between turns (stored as JSON with the conversation)."""
+
+    last_question: str | None = None
+    case: Case | None = None
+    ticket_number: str | None = None
+    ticket_urgency: int | None = None
+    ticket_category: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
+        """Rebuild from ``to_json`` output (unknown or missing keys tolerated)."""
+        if not data:
+            return cls()
+        case = data.get("case")
+        parsed: Case | None = None
+        if case:
+            parsed = Case(
+                draft=TicketDraft(**case["draft"]),
+                category=Category(case["category"]),
+                urgency=Urgency(case["urgency"]),
+                department=case["department"],
+                route=case.get("route"),
+                escalate=bool(case.get("escalate")),
+                kinds=tuple(case.get("kinds", ())),
+                reasons=tuple(case.get("reasons", ())),
+                notify=tuple(case.get("notify", ())),
+                issue=case.get("issue", ""),
+            )
+        return cls(data.get("last_question"), parsed, data.get("ticket_number"), data.get("ticket_urgency"),
+                   data.get("ticket_category"))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """A complete ticket, ready for the store."""
+
+    draft: TicketDraft
+    category: Category
+    urgency: Urgency
+    department: str
+    route: str | None
+    escalate: bool
+    kinds: tuple[str, ...]
+    reasons: tuple[str, ...]
+    notify: tuple[str, ...]
+    deadlines: tuple[Deadline, ...]
+    required_attachments: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """A past ticket of the household (what repeat detection needs)."""
+
+    number: str
+    category: str
+    route: str | None
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Everything the assistant decided for one message."""
+
+    text: str
+    intent: Intent
+    triage: Triage
+    decision: Decision
+    answer: Answer | None
+    retrieval: Retrieval | None
+    missing: tuple[str, ...]
+    ticket_number: str | None
+    deadlines: tuple[Deadline, ...]
+    state: ConversationState
+    related: tuple[str, ...] = ()
+    citations: tuple[Citation, ...] = field(default=())
+
+    @property
+    def handoff(self) -> bool:
+        """A person takes over (emergency, escalation, or a question the KB does not cover)."""
+        return self.decision.escalate or (self.answer is not None and self.answer.handoff)
+
+    @property
+    def emergency(self) -> bool:
+        """Level 1 after escalation."""
+        return self.decision.urgency == Urgency.LEVEL_1
+
+
+Submit = Callable[[TicketRequest], str]
+History = Callable[[str], Sequence[HistoryItem]]
+
+
+class AssistantService:
+    """The resident assistant. Cheap ``__init__``; ``warm_up()`` loads the model and index once."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        retriever: HybridRetriever,
+        *,
+        composer: ExtractiveComposer | LLMComposer | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.kb = kb
+        self.rules = kb.rules
+        self.retriever = retriever
+        self.triager = Triager(kb.rules)
+        self._extractive = ExtractiveComposer(retriever)
+        self.composer = composer or self._extractive
+        self.clock = clock
+        self._fields = {f.name: f for f in kb.rules.fields.fields}
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the index."""
+        self.retriever.warm_up()
+
+    @classmethod
+    def from_settings(cls, ingest: IngestSettings, settings: AssistantSettings) -> AssistantService:
+        """Build the service the product runs: the real KB, the configured model and index, the optional LLM."""
+        from ingest.embed import SentenceTransformerEmbedder
+        from kb.load import load_kb
+
+        kb = load_kb(ingest.kb_root)
+        embedder = SentenceTransformerEmbedder(ingest.embedding_model, query_prompt=ingest.query_prompt,
+                                               passage_prompt=ingest.passage_prompt, batch_size=ingest.batch_size)
+        retriever = HybridRetriever(settings.retrieval, embedder, ingest.index_dir)
+        composer: ExtractiveComposer | LLMComposer = ExtractiveComposer(retriever)
+        if settings.llm.base_url:
+            from assistant.compose import make_chat_model
+
+            model = make_chat_model(settings.llm.base_url, settings.llm.model,
+                                    settings.llm.api_key.get_secret_value(), settings.llm.timeout)
+            composer = LLMComposer(model, ExtractiveComposer(retriever))
+        return cls(kb, retriever, composer=composer)
+
+    # ------------------------------------------------------------------ the flow
+
+    def handle(
+        self,
+        text: str,
+        *,
+        state: ConversationState | None = None,
+        profile: ResidentProfile | None = None,
+        history: History | None = None,
+        submit: Submit | None = None,
+    ) -> Reply:
+        """Handle one resident message.
+
+        1. triage (always first; a level-1 message never waits on retrieval),
+        2. escalation (vulnerable / repeat / safety / hand-off request),
+        3. a problem report or emergency fills the ticket draft and asks for what is missing,
+           a question is answered from the KB (or handed off when the KB does not cover it),
+        4. a complete draft is submitted through ``submit`` and the reply commits its deadline.
+        """
+        state = state or ConversationState()
+        triage = self.triager.assess(text)
+        case = state.case
+        parsed_fields = any((parse_phone(text), parse_address(text), parse_name(text)))
+        is_problem = triage.intent in (Intent.EMERGENCY, Intent.REPORT)
+        if case is not None and not is_problem and (parsed_fields or triage.intent is not Intent.QUESTION):
+            return self._fill_case(text, triage, state, case, profile, history, submit)
+        if is_problem or triage.signals.get(TriggerKind.SAFETY_COMPLAINT):
+            return self._report(text, triage, state, profile, history, submit)
+        if triage.signals.get(TriggerKind.HANDOFF_REQUEST):
+            decision = decide(triage, self.rules, profile=profile)
+            script = pick(self.kb.scripts, ScriptScenario.HANDOFF, text=triage.normalized)
+            reply_text = render(script, {}) if script else HANDOFF_TEXT
+            return self._reply(reply_text, Intent.QUESTION, triage, decision, None, None, state)
+        return self._question(text, triage, state, profile)
+
+    # ------------------------------------------------------------------ questions
+
+    def _question(self, text: str, triage: Triage, state: ConversationState,
+                  profile: ResidentProfile | None) -> Reply:
+        decision = decide(triage, self.rules, profile=profile)
+        case = state.case
+        if (case is not None or state.ticket_number) and _SLA_QUESTION.search(triage.normalized):
+            return self._sla_answer(triage, decision, state)
+        parts = [p for p in _QUESTION_SPLIT.split(text) if len(re.sub(r"\W", "", p)) >= 4]
+        if len(parts) >= 2:
+            return self._multi_part(parts, text, triage, decision, state)
+        retrieval = self._retrieve_with_context(text, state)
+        answer = self._compose(retrieval, text)
+        reply_text = answer.text
+        if case is not None:
+            missing = case.draft.missing(self.rules.fields.fields)
+            if missing:
+                reply_text += "\n" + self._fields[missing[0]].question
+        new_state = replace(state, last_question=retrieval.query if retrieval.found else state.last_question)
+        return self._reply(reply_text, Intent.QUESTION, triage, decision, answer, retrieval, new_state)
+
+    def _retrieve_with_context(self, text: str, state: ConversationState) -> Retrieval:
+        retrieval = self.retriever.run(text)
+        short = len(re.sub(r"\W", "", text)) <= 12
+        if state.last_question and short and (_FOLLOW_UP.search(text.strip()) or not retrieval.found):
+            combined = self.retriever.run(f"{state.last_question} {text}")
+            if combined.found and (not retrieval.found or combined.best_dense >= retrieval.best_dense - 0.01):
+                return combined
+        return retrieval
+
+    def _compose(self, retrieval: Retrieval, question: str) -> Answer:
+        if isinstance(self.composer, LLMComposer):
+            return self.composer.run(retrieval, question=question)
+        return self.composer.run(retrieval)
+
+    def _multi_part(self, parts: list[str], text: str, triage: Triage, decision: Decision,
+                    state: ConversationState) -> Reply:
+        answers: list[Answer] = []
+        retrievals: list[Retrieval] = []
+        for part in parts[:4]:
+            r = self.retriever.run(part)
+            retrievals.append(r)
+            answers.append(self._compose(r, part))
+        found = [a for a in answers if not a.handoff]
+        if not found:
+            answer = Answer(HANDOFF_TEXT, (), True, "extractive")
+        else:
+            lines = []
+            for i, (part, a) in enumerate(zip(parts, answers, strict=False), 1):
+                body = a.text if not a.handoff else "这个问题知识库里没有明确规定，我已请人工客服稍后答复您。"
+                lines.append(f"{i}. {part.strip()}？\n{body}")
+            cites = tuple(dict.fromkeys(c for a in found for c in a.citations))
+            answer = Answer("\n".join(lines), cites, any(a.handoff for a in answers), answers[0].composer)
+        best = max(retrievals, key=lambda r: r.best_dense)
+        return self._reply(answer.text, Intent.QUESTION, triage, decision, answer, best,
+                           replace(state, last_question=parts[-1]))
+
+    def _sla_answer(self, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
+        urgency = Urgency(state.case.urgency if state.case else (state.ticket_urgency or 4))
+        level = next(lv for lv in self.rules.urgency.levels if lv.level == urgency)
+        subject = f"工单{state.ticket_number}" if state.ticket_number else "您反映的问题"
+        text = (f"{subject}属于{level.name}（{level.label}），按公司规定{sla_text(self.rules, urgency)}。"
+                f"超过时限未处理，系统会自动预警并由客服主管督办。")
+        clause = self.kb.clause_index().get(level.basis[0])
+        cites = (Citation(level.basis[0].split("#")[0], clause.heading_path[0] if clause else level.name,
+                          level.basis[0].split("#")[1], 1.0, level.basis[0]),)
+        answer = Answer(text + f"\n依据：{cites[0].title}（{cites[0].ref}）", cites, False, "sla")
+        return self._reply(answer.text, Intent.QUESTION, triage, decision, answer, None, state)
+
+    # ------------------------------------------------------------------ reports and tickets
+
+    def _report(self, text: str, triage: Triage, state: ConversationState, profile: ResidentProfile | None,
+                history: History | None, submit: Submit | None) -> Reply:
+        draft = TicketDraft(
+            resident_name=profile.name if profile else None,
+            phone=profile.phone if profile else None,
+            address=profile.address if profile else None,
+        ).merge_text(text, is_problem=True)
+        if state.case is not None:  # another problem while a ticket is being filled: keep both
+            draft = replace(state.case.draft, description=f"{state.case.draft.description}；{draft.description}")
+            draft = draft.merge_text(text, is_problem=False)
+        related = self._related(draft, triage, history)
+        decision = decide(triage, self.rules, profile=profile, repeat_in_history=bool(related))
+        urgency = decision.urgency
+        if state.case is not None and state.case.urgency < urgency:
+            urgency = state.case.urgency
+        category = triage.category
+        case = Case(
+            draft=draft,
+            category=category,
+            urgency=urgency,
+            department=triage.department,
+            route=triage.route,
+            escalate=decision.escalate or (state.case.escalate if state.case else False),
+            kinds=tuple(k.value for k in decision.kinds),
+            reasons=tuple(r.detail for r in (*triage.reasons, *decision.reasons)),
+            notify=decision.notify,
+            issue=triage.issues[0].text if triage.issues else triage.normalized[:40],
+        )
+        intent = Intent.EMERGENCY if urgency == Urgency.LEVEL_1 else Intent.REPORT
+        lines = [self._opening(case, triage, decision)]
+        return self._continue_case(lines, intent, triage, decision, replace(state, case=case), related, submit)
+
+    def _fill_case(self, text: str, triage: Triage, state: ConversationState, case: Case,
+                   profile: ResidentProfile | None, history: History | None, submit: Submit | None) -> Reply:
+        draft = case.draft.merge_text(text, is_problem=False)
+        if not draft.description and len(re.sub(r"\W", "", text)) >= 6 and not any(
+                (parse_phone(text), parse_address(text))):
+            draft = case.draft.merge_text(text, is_problem=True)
+        decision = decide(triage, self.rules, profile=profile)
+        decision = replace(decision, urgency=case.urgency, escalate=case.escalate)
+        related = self._related(draft, triage, history)
+        new_case = replace(case, draft=draft)
+        lines: list[str] = []
+        intent = Intent.EMERGENCY if case.urgency == Urgency.LEVEL_1 else Intent.REPORT
+        return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit)
+
+    def _continue_case(self, lines: list[str], intent: Intent, triage: Triage, decision: Decision,
+                       state: ConversationState, related: tuple[str, ...], submit: Submit | None) -> Reply:
+        case = state.case
+        assert case is not None
+        missing = case.draft.missing(self.rules.fields.fields)
+        if missing:
+            lines.append(self._fields[missing[0]].question)
+            return self._reply("\n".join(lines), intent, triage, decision, None, None, state, missing=missing,
+                               related=related)
+        now = self.clock()
+        kinds = [TriggerKind(k) for k in case.kinds]
+        deadlines = tuple(deadlines_for(self.rules, urgency=case.urgency, category=case.category, kinds=kinds,
+                                        created_at=now))
+        routing = next(c for c in self.rules.routing.categories if c.category == case.category)
+        request = TicketRequest(
+            draft=case.draft, category=case.category, urgency=case.urgency, department=case.department,
+            route=case.route, escalate=case.escalate, kinds=case.kinds, reasons=case.reasons, notify=case.notify,
+            deadlines=deadlines, required_attachments=tuple(routing.required_attachments), related=related,
+        )
+        number = submit(request) if submit else None
+        lines.append(self._commitment(case, deadlines, number))
+        if routing.required_attachments:
+            lines.append(f"为便于维修，请补充：{'、'.join(routing.required_attachments)}（可直接发送照片）。")
+        new_state = replace(state, case=None, ticket_number=number, ticket_urgency=int(case.urgency),
+                            ticket_category=case.category.value)
+        return self._reply("\n".join(lines), intent, triage, decision, None, None, new_state, ticket=number,
+                           deadlines=deadlines, related=related)
+
+    def _opening(self, case: Case, triage: Triage, decision: Decision) -> str:
+        lines: list[str] = []
+        values = self._values(case)
+        if case.urgency == Urgency.LEVEL_1:
+            script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=triage.normalized)
+            if script is not None:
+                lines.append(render(script, values))
+            handoff = pick(self.kb.scripts, ScriptScenario.HANDOFF, urgency=Urgency.LEVEL_1, text="紧急")
+            lines.append("【紧急】已同时通知值班人员和管理层，人工客服会马上与您联系。")
+            del handoff
+        else:
+            level = next(lv for lv in self.rules.urgency.levels if lv.level == case.urgency)
+            lines.append(f"已收到您反映的问题，归类为{case.category}（{level.name}·{level.label}），"
+                         f"由{case.department}处理，我们承诺{sla_text(self.rules, case.urgency)}。")
+        if TriggerKind.VULNERABLE in decision.kinds:
+            lines.append("考虑到家里的实际情况，已为您提升处理优先级，并安排专属管家一对一跟进。")
+        if TriggerKind.REPEAT in decision.kinds:
+            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, text="多次 重复 好几次 反映")
+            lines.append(render(s, values) if s else "这个问题已升级到客服主管专人督办。")
+        elif TriggerKind.SERVICE_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
+            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, category=Category.COMPLAINT, text="态度 服务")
+            lines.append(render(s, values) if s else "非常抱歉给您带来不好的体验，客服主管会在12小时内联系您。")
+        if TriggerKind.SAFETY_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
+            lines.append("这关系到住户安全，我们已立即介入并上报管理层。")
+        return "\n".join(lines)
+
+    def _commitment(self, case: Case, deadlines: tuple[Deadline, ...], number: str | None) -> str:
+        values = self._values(case)
+        level_deadline = next(d for d in deadlines if d.key.startswith("level"))
+        values.update(ticket_no=number or "（未保存）", deadline=f"{level_deadline.due.astimezone():%m月%d日 %H:%M}")
+        script = pick(self.kb.scripts, ScriptScenario.COMMIT_TIME, category=case.category, urgency=case.urgency)
+        return render(script, values) if script else (
+            f"工单{number}已提交，承诺{sla_text(self.rules, case.urgency)}。")
+
+    def _values(self, case: Case) -> dict[str, str]:
+        d = case.draft
+        return {"resident_name": d.resident_name or "", "address": d.address or "", "phone": d.phone or "",
+                "issue": case.issue, "department": case.department, "sla_text": sla_text(self.rules, case.urgency)}
+
+    def _related(self, draft: TicketDraft, triage: Triage, history: History | None) -> tuple[str, ...]:
+        if history is None or not draft.address:
+            return ()
+        out = []
+        for item in history(draft.address):
+            old = self.triager.assess(item.description)
+            same_kind = item.category == triage.category.value and (item.route or None) == (triage.route or None)
+            shared = set(old.issues[0].category_cues if old.issues else ()) & set(
+                triage.issues[0].category_cues if triage.issues else ())
+            if same_kind and shared:
+                out.append(item.number)
+        return tuple(out)
+
+    def _reply(self, text: str, intent: Intent, triage: Triage, decision: Decision, answer: Answer | None,
+               retrieval: Retrieval | None, state: ConversationState, *, missing: tuple[str, ...] = (),
+               ticket: str | None = None, deadlines: tuple[Deadline, ...] = (),
+               related: tuple[str, ...] = ()) -> Reply:
+        return Reply(text=text, intent=intent, triage=triage, decision=decision, answer=answer, retrieval=retrieval,
+                     missing=missing, ticket_number=ticket, deadlines=deadlines, state=state, related=related,
+                     citations=answer.citations if answer else ())
+
+
+def reasons_text(reasons: Sequence[Reason]) -> list[str]:
+    """Reasons as ``rule: detail`` strings."""
+    return [f"{r.rule}: {r.detail}" for r in reasons]

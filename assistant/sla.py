@@ -1,0 +1,112 @@
+"""Deadlines (SLA clocks) computed from kb/rules/urgency.yaml, and their warning/breach state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from kb.load import Rules
+from kb.schema import Category, SlaKind, TriggerKind, Urgency
+
+_KIND_VERB = {SlaKind.ON_SITE: "到场", SlaKind.RESOLVE: "解决", SlaKind.HANDLE: "处理", SlaKind.FEEDBACK: "反馈"}
+
+
+class ClockState(StrEnum):
+    """Where a deadline stands."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    MET = "met"
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """One committed time limit of a case."""
+
+    key: str
+    label: str
+    minutes: int
+    due: datetime
+    basis: tuple[str, ...]
+    stops_at: str = "resolved"
+
+    def state(self, now: datetime, warning_share: float, done_at: datetime | None = None) -> ClockState:
+        """Where the clock stands at ``now`` (``done_at`` set once the step was done)."""
+        if done_at is not None:
+            return ClockState.MET if done_at <= self.due else ClockState.BREACHED
+        if now > self.due:
+            return ClockState.BREACHED
+        start = self.due - timedelta(minutes=self.minutes)
+        elapsed = (now - start).total_seconds()
+        if self.minutes and elapsed >= warning_share * self.minutes * 60:
+            return ClockState.WARNING
+        return ClockState.OK
+
+
+def sla_text(rules: Rules, urgency: Urgency) -> str:
+    """Human wording of a level's commitment, e.g. ``30分钟内到场``."""
+    level = next(lv for lv in rules.urgency.levels if lv.level == urgency)
+    return f"{_duration(level.sla_minutes)}内{_KIND_VERB[level.sla_kind]}"
+
+
+def _duration(minutes: int) -> str:
+    if minutes == 0:
+        return "立即"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}小时"
+    return f"{minutes}分钟"
+
+
+def deadlines_for(
+    rules: Rules,
+    *,
+    urgency: Urgency,
+    category: Category,
+    kinds: Iterable[TriggerKind],
+    created_at: datetime,
+    online: bool = True,
+) -> list[Deadline]:
+    """Every deadline a new case commits to, earliest first.
+
+    Args:
+        rules: The KB rules (levels and named deadlines).
+        urgency: The final urgency level (after escalation upgrades).
+        category: The case's category.
+        kinds: Escalation triggers that fired (complaint kinds add their own limits).
+        created_at: When the case was received (timezone-aware).
+        online: Received through APP/WeChat/e-mail/chat (adds the 15-minute acknowledgement).
+
+    Returns:
+        The deadlines, sorted by due time.
+    """
+    named = {d.key: d for d in rules.urgency.deadlines}
+    level = next(lv for lv in rules.urgency.levels if lv.level == urgency)
+    stops = "in_progress" if level.sla_kind is SlaKind.ON_SITE else "resolved"
+    out = [Deadline(f"level{level.level}", f"{level.name}（{level.label}）{sla_text(rules, urgency)}",
+                    level.sla_minutes, created_at + timedelta(minutes=level.sla_minutes), tuple(level.basis), stops)]
+    wanted: list[str] = []
+    if online and "ack_online" in named:
+        wanted.append("ack_online")
+    kinds = set(kinds)
+    if TriggerKind.SERVICE_COMPLAINT in kinds or category is Category.COMPLAINT:
+        wanted.append("complaint_service_contact")
+    if TriggerKind.SAFETY_COMPLAINT in kinds:
+        wanted.append("complaint_safety")
+    for key in wanted:
+        d = named.get(key)
+        if d is not None:
+            out.append(Deadline(d.key, d.label, d.minutes, created_at + timedelta(minutes=d.minutes),
+                                tuple(d.basis), d.stops_at))
+    return sorted(out, key=lambda d: d.due)
+
+
+def callback_deadline(rules: Rules, *, category: Category, resolved_at: datetime) -> Deadline | None:
+    """The satisfaction-callback deadline once a case is resolved (24 h after a repair, 48 h otherwise)."""
+    key = "callback_repair" if category in (Category.ENGINEERING, Category.CLEANING) else "callback_other"
+    d = next((x for x in rules.urgency.deadlines if x.key == key), None)
+    if d is None:
+        return None
+    return Deadline(d.key, d.label, d.minutes, resolved_at + timedelta(minutes=d.minutes), tuple(d.basis), d.stops_at)

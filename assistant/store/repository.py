@@ -1,0 +1,241 @@
+"""Every SQL statement of the product. Functions take the session first, keywords after; they flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from assistant.errors import TicketNotFoundError
+from assistant.sla import Deadline
+from assistant.store.tables import Conversation, DeadlineRow, Notification, Resident, Ticket, TicketEvent, Turn
+from assistant.tickets import TicketStatus, check_transition
+
+
+def get_conversation(session: Session, *, conversation_id: str | None, resident_id: int | None = None,
+                     channel: str = "chat") -> Conversation:
+    """Return the conversation, creating it when the id is new or absent."""
+    if conversation_id:
+        conv = session.get(Conversation, conversation_id)
+        if conv is not None:
+            if resident_id is not None and conv.resident_id not in (None, resident_id):
+                raise TicketNotFoundError(f"conversation {conversation_id}")
+            return conv
+    conv = Conversation(id=conversation_id or str(uuid.uuid4()), resident_id=resident_id, channel=channel, state={})
+    session.add(conv)
+    session.flush()
+    return conv
+
+
+def recent_turns(session: Session, *, conversation_id: str, limit: int = 10) -> list[Turn]:
+    """The last ``limit`` turns of a conversation, oldest first."""
+    rows = session.scalars(
+        select(Turn).where(Turn.conversation_id == conversation_id).order_by(Turn.id.desc()).limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def save_turn(session: Session, *, conversation: Conversation, state: dict[str, Any], **fields: Any) -> Turn:
+    """Store one turn and the conversation's new state in the same transaction."""
+    turn = Turn(conversation_id=conversation.id, **fields)
+    conversation.state = state
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """A past ticket of a household, for repeat detection and related-ticket links."""
+
+    number: str
+    category: str
+    route: str | None
+    description: str
+    status: str
+    created_at: datetime
+
+
+def household_tickets(session: Session, *, address: str, since: datetime, limit: int = 20) -> list[TicketSummary]:
+    """Earlier tickets of the same household (same normalised address) since a date, newest first."""
+    rows = session.scalars(
+        select(Ticket)
+        .where(Ticket.address == address, Ticket.created_at >= since, Ticket.number.is_not(None))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    ).all()
+    return [TicketSummary(r.number or "", r.category, r.route, r.description, r.status, r.created_at) for r in rows]
+
+
+def create_ticket(
+    session: Session,
+    *,
+    actor: str,
+    now: datetime,
+    deadlines: Sequence[Deadline],
+    notifications: Sequence[tuple[str, str, str]] = (),
+    **fields: Any,
+) -> Ticket:
+    """Insert a submitted ticket with its number, audit events, SLA clocks and notifications.
+
+    Args:
+        session: The request's session (the caller commits).
+        actor: Who submitted it.
+        now: Submission time.
+        deadlines: Its SLA clocks.
+        notifications: (kind, audience, message) to record.
+        **fields: Ticket columns.
+    """
+    ticket = Ticket(status=TicketStatus.SUBMITTED.value, created_at=now, updated_at=now, **fields)
+    session.add(ticket)
+    session.flush()
+    ticket.number = f"GD{now:%Y%m%d}-{ticket.id:06d}"
+    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, from_status=TicketStatus.DRAFT.value,
+                            to_status=TicketStatus.SUBMITTED.value, note="工单已提交（空值校验通过）", at=now))
+    for d in deadlines:
+        stop = d.stops_at
+        session.add(DeadlineRow(ticket_id=ticket.id, key=d.key, label=d.label, minutes=d.minutes, met_by=stop,
+                                starts_at=d.due - timedelta(minutes=d.minutes), due_at=d.due,
+                                met_at=now if stop == TicketStatus.SUBMITTED.value else None))
+    for kind, audience, message in notifications:
+        session.add(Notification(ticket_id=ticket.id, kind=kind, audience=audience, message=message, created_at=now))
+    session.flush()
+    return ticket
+
+
+def get_ticket(session: Session, *, number: str, resident_id: int | None = None) -> Ticket:
+    """A ticket with its events and deadlines; a resident only sees their own (others look absent)."""
+    stmt = select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.deadlines)).where(
+        Ticket.number == number)
+    if resident_id is not None:
+        stmt = stmt.where(Ticket.resident_id == resident_id)
+    ticket = session.scalars(stmt).first()
+    if ticket is None:
+        raise TicketNotFoundError(number)
+    return ticket
+
+
+def list_tickets(session: Session, *, status: str | None = None, category: str | None = None,
+                 urgency: int | None = None, department: str | None = None, resident_id: int | None = None,
+                 overdue_at: datetime | None = None, limit: int = 200) -> list[Ticket]:
+    """Tickets matching the filters, nearest deadline first."""
+    stmt = select(Ticket).options(selectinload(Ticket.deadlines)).where(Ticket.number.is_not(None))
+    if status:
+        stmt = stmt.where(Ticket.status == status)
+    if category:
+        stmt = stmt.where(Ticket.category == category)
+    if urgency:
+        stmt = stmt.where(Ticket.urgency == urgency)
+    if department:
+        stmt = stmt.where(Ticket.department == department)
+    if resident_id is not None:
+        stmt = stmt.where(Ticket.resident_id == resident_id)
+    if overdue_at is not None:
+        stmt = stmt.where(Ticket.id.in_(select(DeadlineRow.ticket_id).where(
+            DeadlineRow.met_at.is_(None), DeadlineRow.due_at < overdue_at)))
+    next_due = (select(func.min(DeadlineRow.due_at)).where(DeadlineRow.ticket_id == Ticket.id,
+                                                            DeadlineRow.met_at.is_(None)).scalar_subquery())
+    stmt = stmt.order_by(next_due.is_(None), next_due, Ticket.id).limit(limit)
+    return list(session.scalars(stmt).all())
+
+
+def transition(
+    session: Session,
+    *,
+    number: str,
+    target: TicketStatus,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    assignee: str | None = None,
+    photos: Sequence[str] = (),
+    satisfaction: int | None = None,
+    callback: Deadline | None = None,
+) -> Ticket:
+    """Move a ticket along its lifecycle, with the checks, the audit event and the SLA clocks it stops."""
+    ticket = get_ticket(session, number=number)
+    current = TicketStatus(ticket.status)
+    all_photos = [*ticket.photos, *photos]
+    check_transition(current, target, assignee=assignee or ticket.assignee, note=note, photos=len(all_photos))
+    ticket.status = target.value
+    ticket.updated_at = now
+    if assignee:
+        ticket.assignee = assignee
+    if photos:
+        ticket.photos = all_photos
+    if satisfaction is not None:
+        ticket.satisfaction = satisfaction
+    if target is TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, from_status=current.value, to_status=target.value,
+                            note=note, at=now))
+    order = [s.value for s in TicketStatus]
+    for row in ticket.deadlines:
+        if row.met_at is None and row.met_by in order and order.index(target.value) >= order.index(row.met_by) \
+                and target is not TicketStatus.REOPENED:
+            row.met_at = now
+    if callback is not None:
+        session.add(DeadlineRow(ticket_id=ticket.id, key=callback.key, label=callback.label, minutes=callback.minutes,
+                                met_by=callback.stops_at, starts_at=now, due_at=callback.due))
+    session.flush()
+    return ticket
+
+
+def sla_due(session: Session, *, now: datetime, share: float) -> tuple[list[DeadlineRow], list[DeadlineRow]]:
+    """Open clocks that passed ``share`` of their time without a warning, and those past due without a breach."""
+    open_rows = select(DeadlineRow).options(selectinload(DeadlineRow.ticket)).where(DeadlineRow.met_at.is_(None))
+    rows = session.scalars(open_rows.where(or_(
+        and_(DeadlineRow.warned_at.is_(None), DeadlineRow.due_at > now),
+        and_(DeadlineRow.breached_at.is_(None), DeadlineRow.due_at <= now),
+    ))).all()
+    warn, breach = [], []
+    for row in rows:
+        if row.due_at <= now:
+            breach.append(row)
+        elif row.minutes and (now - row.starts_at).total_seconds() >= share * row.minutes * 60:
+            warn.append(row)
+    return warn, breach
+
+
+def mark_deadline(session: Session, *, row_id: int, field: str, now: datetime) -> bool:
+    """Set ``warned_at`` or ``breached_at`` once; False when another worker already did (exactly-once)."""
+    column = getattr(DeadlineRow, field)
+    result = session.execute(update(DeadlineRow).where(DeadlineRow.id == row_id, column.is_(None)).values({field: now}))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def add_notification(session: Session, *, ticket_id: int | None, kind: str, audience: str, message: str,
+                     now: datetime) -> Notification:
+    """Record a notification."""
+    n = Notification(ticket_id=ticket_id, kind=kind, audience=audience, message=message, created_at=now)
+    session.add(n)
+    session.flush()
+    return n
+
+
+def notifications(session: Session, *, ticket_id: int | None = None, kind: str | None = None) -> list[Notification]:
+    """Notifications, oldest first."""
+    stmt = select(Notification).order_by(Notification.id)
+    if ticket_id is not None:
+        stmt = stmt.where(Notification.ticket_id == ticket_id)
+    if kind is not None:
+        stmt = stmt.where(Notification.kind == kind)
+    return list(session.scalars(stmt).all())
+
+
+def get_resident(session: Session, *, resident_id: int) -> Resident | None:
+    """A resident by id."""
+    return session.get(Resident, resident_id)
+
+
+def add_resident(session: Session, **fields: Any) -> Resident:
+    """Create a resident."""
+    r = Resident(**fields)
+    session.add(r)
+    session.flush()
+    return r

@@ -1,0 +1,192 @@
+"""Tickets (工单): field extraction from resident text, the draft, mandatory-field checks, the lifecycle."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from assistant.errors import MissingFieldError, TransitionError
+from kb.schema import TicketField
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
+_NUM = r"(\d{1,3}|[一二三四五六七八九十两]{1,3}|[A-Za-z])"
+_BUILDING = re.compile(_NUM + r"\s*(?:栋|号楼|幢|座|号院|楼(?=\s*\d))")
+_UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*单元")
+_ROOM = re.compile(r"(?<![\d.])(\d{3,4})(?:\s*(?:室|号|房|户))?(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时))")
+_NAME_PATTERNS = (
+    re.compile(r"(?:我叫|我是|本人|业主姓名[:：]?|姓名[:：]?|名字[:：]?|联系人[:：]?)\s*([\u4e00-\u9fff]{2,3}?)(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
+    re.compile(r"我姓([\u4e00-\u9fff])"),
+    re.compile(r"([\u4e00-\u9fff](?:先生|女士|小姐|阿姨|大爷|奶奶|老师))"),
+)
+_NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼上", "楼下", "物业", "一个", "你们", "他们", "本人"})
+_WHEN = re.compile(r"(今天|昨天|昨晚|前天|刚才|刚刚|早上|上午|中午|下午|晚上|半夜|凌晨|\d+\s*(?:点|号|天|小时|分钟)|"
+                   r"[一二三四五六七八九十两几]+\s*(?:天|个月|周|星期|小时))[^，。,！？]*")
+_WHERE = re.compile(r"(厨房|卫生间|洗手间|厕所|客厅|卧室|阳台|楼道|走廊|电梯|车库|地下室|大堂|门口|楼顶|天台|小区门口|"
+                    r"单元门|花园|广场|停车场|楼梯间|外墙|屋顶|天花板|墙面|窗户)")
+
+
+def _cn_num(token: str) -> str:
+    if token.isdigit():
+        return str(int(token))
+    if re.fullmatch(r"[A-Za-z]", token):
+        return token.upper()
+    if token == "十":
+        return "10"
+    if token.startswith("十"):
+        return str(10 + _CN_DIGITS.get(token[1:], 0))
+    if token.endswith("十"):
+        return str(_CN_DIGITS.get(token[0], 0) * 10)
+    if "十" in token:
+        a, b = token.split("十", 1)
+        return str(_CN_DIGITS.get(a, 0) * 10 + _CN_DIGITS.get(b, 0))
+    return "".join(str(_CN_DIGITS.get(ch, "")) for ch in token)
+
+
+def parse_phone(text: str) -> str | None:
+    """A mobile (11 digits) or landline number in the text, digits only (landline keeps its dash)."""
+    m = _PHONE.search(text)
+    if m:
+        return "".join(m.groups())
+    m = _LANDLINE.search(text)
+    return f"{m.group(1)}-{m.group(2)}" if m else None
+
+
+def parse_address(text: str) -> str | None:
+    """Building/unit/room in the text, normalised: ``3栋2单元501室``, ``5栋1203室``, ``B座``.
+
+    Understands 3栋2单元501, 5号楼1203, 三号楼二单元502, B座1801, 12幢3单元.
+    """
+    text = _PHONE.sub(" ", text)
+    b = _BUILDING.search(text)
+    if b is None:
+        return None
+    building = _cn_num(b.group(1))
+    suffix = "座" if "座" in b.group(0) else "栋"
+    rest = text[b.end():]
+    u = _UNIT.match(rest.lstrip("-— "))
+    unit = ""
+    if u:
+        unit = f"{_cn_num(u.group(1))}单元"
+        rest = rest.lstrip("-— ")[u.end():]
+    r = _ROOM.match(rest.lstrip("-— 的"))
+    room = f"{r.group(1)}室" if r else ""
+    return f"{building}{suffix}{unit}{room}"
+
+
+def parse_name(text: str) -> str | None:
+    """The resident's name or form of address (王先生, 李阿姨, 张伟) if they gave one."""
+    for pattern in _NAME_PATTERNS:
+        for m in pattern.finditer(text):
+            name = m.group(1)
+            if name in _NOT_NAMES or any(ch.isdigit() for ch in name):
+                continue
+            if pattern is _NAME_PATTERNS[1]:
+                return f"{name}先生/女士"
+            return name
+    return None
+
+
+def five_w1h(text: str, *, who: str | None, where: str | None) -> dict[str, str]:
+    """Record a description by 5W1H (seed 1.3): what, where, when, who, why, how — what the text gives."""
+    out = {"what": text.strip()[:200]}
+    place = _WHERE.search(text)
+    location = " ".join(x for x in (where, place.group(1) if place else None) if x)
+    if location:
+        out["where"] = location
+    when = _WHEN.search(text)
+    if when:
+        out["when"] = when.group(0)[:30]
+    if who:
+        out["who"] = who
+    return out
+
+
+class TicketStatus(StrEnum):
+    """Lifecycle states of a ticket."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CALLBACK_DONE = "callback_done"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
+    TicketStatus.DRAFT: (TicketStatus.SUBMITTED,),
+    TicketStatus.SUBMITTED: (TicketStatus.DISPATCHED,),
+    TicketStatus.DISPATCHED: (TicketStatus.IN_PROGRESS,),
+    TicketStatus.IN_PROGRESS: (TicketStatus.RESOLVED,),
+    TicketStatus.RESOLVED: (TicketStatus.CALLBACK_DONE, TicketStatus.REOPENED),
+    TicketStatus.CALLBACK_DONE: (TicketStatus.CLOSED, TicketStatus.REOPENED),
+    TicketStatus.CLOSED: (TicketStatus.REOPENED,),
+    TicketStatus.REOPENED: (TicketStatus.DISPATCHED,),
+}
+
+
+def check_transition(
+    current: TicketStatus,
+    target: TicketStatus,
+    *,
+    assignee: str | None = None,
+    note: str | None = None,
+    photos: int = 0,
+    missing: tuple[str, ...] = (),
+) -> None:
+    """Raise unless ``current → target`` is allowed and its checks pass.
+
+    Checks: submitting needs every mandatory field (seed 1.3 null check); dispatching needs an
+    assignee; resolving needs a completion photo and a note (seed 2.1 closed-loop); a callback and a
+    reopening need a note.
+
+    Raises:
+        TransitionError: The move is not in the lifecycle, or a check fails.
+        MissingFieldError: Submitting with a mandatory field empty.
+    """
+    if target not in TRANSITIONS.get(current, ()):
+        allowed = ", ".join(TRANSITIONS.get(current, ())) or "none"
+        raise TransitionError(f"cannot move a ticket from {current} to {target}; allowed next: {allowed}")
+    if target is TicketStatus.SUBMITTED and missing:
+        raise MissingFieldError(missing)
+    if target is TicketStatus.DISPATCHED and not assignee:
+        raise TransitionError("dispatching needs an assignee (the on-site staff nearest to the address)")
+    if target is TicketStatus.RESOLVED and (photos < 1 or not (note or "").strip()):
+        raise TransitionError("resolving needs at least one completion photo and a note of what was done")
+    if target in (TicketStatus.CALLBACK_DONE, TicketStatus.REOPENED) and not (note or "").strip():
+        raise TransitionError(f"moving to {target} needs a note")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDraft:
+    """A ticket being put together from the conversation; fields fill in turn by turn."""
+
+    resident_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    description: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+    def merge_text(self, text: str, *, is_problem: bool) -> TicketDraft:
+        """Fill empty fields from a new message; a problem message extends the description."""
+        name = self.resident_name or parse_name(text)
+        phone = self.phone or parse_phone(text)
+        address = self.address or parse_address(text)
+        description = self.description
+        details = self.details
+        if is_problem:
+            cleaned = _PHONE.sub("", text).strip(" ，,。")
+            description = f"{description}；{cleaned}" if description else cleaned
+            details = five_w1h(description, who=name, where=address)
+        return replace(self, resident_name=name, phone=phone, address=address, description=description,
+                       details=details)
+
+    def missing(self, fields: list[TicketField]) -> tuple[str, ...]:
+        """Names of the mandatory fields still empty, in the order the rules list them."""
+        values = {"resident_name": self.resident_name, "phone": self.phone, "address": self.address,
+                  "description": self.description}
+        return tuple(f.name for f in fields if f.required and f.name in values and not (values[f.name] or "").strip())

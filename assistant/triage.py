@@ -1,0 +1,205 @@
+"""Triage: message → category, urgency level, department, intent and the cues behind each (runs first).
+
+Deterministic and data-driven: every cue comes from kb/rules/. Level 1 is recall-first — any
+level-1 cue anywhere in the message makes the whole message level 1, whatever else it says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ingest.tokens import TextNormalizer
+from kb.load import Rules
+from kb.schema import Category, CategoryRule, TriggerKind, Urgency
+
+_SENTENCE = re.compile(r"[。！？；!?;\n]+")
+
+
+class Intent(StrEnum):
+    """What the resident wants from this message."""
+
+    EMERGENCY = "emergency"
+    REPORT = "report"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why triage decided something: the rule applied, what matched, and the KB clauses behind it."""
+
+    rule: str
+    detail: str
+    basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a message (a message may hold several)."""
+
+    text: str
+    category: Category
+    urgency: Urgency
+    department: str
+    route: str | None
+    level_cues: tuple[str, ...]
+    category_cues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """The triage of one message. ``issues[0]`` is the most urgent; the others are kept."""
+
+    category: Category
+    urgency: Urgency
+    department: str
+    route: str | None
+    intent: Intent
+    issues: tuple[Issue, ...]
+    signals: dict[TriggerKind, tuple[str, ...]]
+    reasons: tuple[Reason, ...]
+    normalized: str
+
+    @property
+    def emergency(self) -> bool:
+        """True for level 1 (personal safety)."""
+        return self.urgency == Urgency.LEVEL_1
+
+
+def _found(cues: tuple[str, ...], text: str) -> tuple[str, ...]:
+    hits = [c for c in cues if c in text]
+    # keep the most specific: drop a cue contained in a longer matched cue
+    return tuple(c for c in hits if not any(c != o and c in o for o in hits))
+
+
+class Triager:
+    """Applies the triage rules of kb/rules/ to resident messages."""
+
+    def __init__(self, rules: Rules) -> None:
+        self._rules = rules
+        self._normalize = TextNormalizer()
+        self._levels = sorted(rules.urgency.levels, key=lambda lv: lv.level)
+        self._level_cues = {lv.level: tuple(self._normalize(c) for c in lv.cues) for lv in self._levels}
+        self._categories = {c.category: c for c in rules.routing.categories}
+        self._category_cues = {
+            c.category: tuple(self._normalize(x) for x in c.cues) for c in rules.routing.categories
+        }
+        self._route_cues = {
+            (c.category, r.name): tuple(self._normalize(x) for x in r.cues)
+            for c in rules.routing.categories for r in c.routes
+        }
+        self._question = tuple(self._normalize(c) for c in rules.routing.question_cues)
+        self._report = tuple(self._normalize(c) for c in rules.routing.report_cues)
+        self._markers = tuple(self._normalize(c) for c in rules.routing.segment_markers)
+        self._triggers = {
+            t.kind: tuple(self._normalize(c) for c in t.cues) for t in rules.escalation.triggers if t.cues
+        }
+
+    def _segments(self, text: str) -> list[str]:
+        parts = [p for p in _SENTENCE.split(text) if p.strip()]
+        out: list[str] = []
+        for part in parts:
+            pieces = [part]
+            for marker in self._markers:
+                pieces = [q for p in pieces for q in p.split(marker) if q.strip()]
+            out.extend(pieces)
+        return out or [text]
+
+    def _route(self, rule: CategoryRule, text: str) -> tuple[str, str | None]:
+        best: tuple[int, str, str | None] = (0, rule.department, None)
+        for route in rule.routes:
+            score = sum(len(c) for c in _found(self._route_cues[(rule.category, route.name)], text))
+            if score > best[0]:
+                best = (score, route.department, route.name)
+        return best[1], best[2]
+
+    def _issue(self, segment: str) -> Issue | None:
+        level_hits = {lv: _found(cues, segment) for lv, cues in self._level_cues.items()}
+        level_hits = {lv: hits for lv, hits in level_hits.items() if hits}
+        scores: dict[Category, tuple[int, tuple[str, ...]]] = {}
+        for cat, cues in self._category_cues.items():
+            hits = _found(cues, segment)
+            if hits:
+                scores[cat] = (sum(len(h) for h in hits), hits)
+        if not level_hits and not scores:
+            return None
+        if scores:
+            category = max(scores, key=lambda c: scores[c][0])
+            cat_cues = scores[category][1]
+        else:
+            category, cat_cues = Category.ENGINEERING, ()
+        rule = self._categories[category]
+        urgency = Urgency(min(level_hits)) if level_hits else rule.default_urgency
+        department, route = self._route(rule, segment)
+        return Issue(segment, category, urgency, department, route,
+                     level_hits.get(urgency, ()), cat_cues)
+
+    def assess(self, message: str) -> Triage:
+        """Triage one resident message.
+
+        Args:
+            message: The raw text, in any script; several problems may be mixed.
+
+        Returns:
+            Category, urgency, department and intent of the most urgent problem, every problem found,
+            the escalation cues seen (for ``escalation.decide``), and the reasons.
+        """
+        text = self._normalize(message)
+        issues = [i for i in (self._issue(s) for s in self._segments(text)) if i is not None]
+        whole = self._issue(text)
+        if whole is not None and (not issues or whole.urgency < min(i.urgency for i in issues)):
+            issues.insert(0, whole)  # a cue split across segments still counts (recall first)
+        issues.sort(key=lambda i: i.urgency)
+        reasons: list[Reason] = []
+        signals = {kind: hits for kind, cues in self._triggers.items() if (hits := _found(cues, text))}
+
+        if issues:
+            primary = issues[0]
+        else:
+            rule = self._categories[Category.ENQUIRY]
+            primary = Issue(text, Category.ENQUIRY, rule.default_urgency, rule.department, None, (), ())
+            reasons.append(Reason("routing.default", "no category cue matched: treated as an enquiry",
+                                  tuple(rule.basis)))
+        level = next(lv for lv in self._levels if lv.level == primary.urgency)
+        if primary.level_cues:
+            reasons.append(Reason(f"urgency.level{level.level}",
+                                  f"{level.name}（{level.label}）: matched {'、'.join(primary.level_cues)}",
+                                  tuple(level.basis)))
+        else:
+            reasons.append(Reason(f"urgency.default.{primary.category}",
+                                  f"no urgency cue: {primary.category} defaults to {level.name}（{level.label}）",
+                                  tuple(level.basis)))
+        cat_rule = self._categories[primary.category]
+        if primary.category_cues:
+            via = f", route {primary.route}" if primary.route else ""
+            reasons.append(Reason(f"routing.{primary.category}",
+                                  f"{primary.category} → {primary.department}{via}: matched "
+                                  f"{'、'.join(primary.category_cues)}", tuple(cat_rule.basis)))
+        if len(issues) > 1:
+            others = "；".join(f"{i.category}/{i.urgency.value}级: {i.text[:20]}" for i in issues[1:])
+            reasons.append(Reason("urgency.most_urgent_first", f"{len(issues)} problems, most urgent first; "
+                                  f"also: {others}", tuple(self._levels[0].basis)))
+
+        has_problem = any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        is_question = bool(_found(self._question, text))
+        reported = bool(_found(self._report, text))
+        if primary.urgency == Urgency.LEVEL_1:
+            intent = Intent.EMERGENCY
+        elif (has_problem and (reported or not is_question)) or (reported and not is_question):
+            intent = Intent.REPORT
+        elif primary.category in (Category.COMPLAINT,) and not is_question:
+            intent = Intent.REPORT
+        else:
+            intent = Intent.QUESTION
+        return Triage(
+            category=primary.category,
+            urgency=primary.urgency,
+            department=primary.department,
+            route=primary.route,
+            intent=intent,
+            issues=tuple(issues),
+            signals=signals,
+            reasons=tuple(reasons),
+            normalized=text,
+        )
