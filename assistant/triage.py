@@ -7,7 +7,7 @@ level-1 cue anywhere in the message makes the whole message level 1, whatever el
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ingest.tokens import TextNormalizer
@@ -181,17 +181,26 @@ class Triager:
             reasons.append(Reason("urgency.most_urgent_first", f"{len(issues)} problems, most urgent first; "
                                   f"also: {others}", tuple(self._levels[0].basis)))
 
-        has_problem = any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
         is_question = bool(_found(self._question, text))
         reported = bool(_found(self._report, text))
+        problem_cues = any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues) or any(
+            i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY
-        elif (has_problem and (reported or not is_question)) or (reported and not is_question):
-            intent = Intent.REPORT
-        elif primary.category in (Category.COMPLAINT,) and not is_question:
+        elif is_question:
+            intent = Intent.REPORT if reported else Intent.QUESTION
+        elif reported or problem_cues or primary.category is Category.COMPLAINT:
             intent = Intent.REPORT
         else:
             intent = Intent.QUESTION
+        if intent is Intent.QUESTION and not self._categories[primary.category].keeps_questions:
+            target = self._categories[self._rules.routing.questions_go_to]
+            reasons.append(Reason("routing.question", f"a question without a problem report about "
+                                  f"{primary.category}: answered as {target.category} by {target.department}",
+                                  tuple(target.basis)))
+            primary = replace(primary, category=target.category, department=target.department, route=None,
+                              urgency=min(primary.urgency, target.default_urgency) if primary.level_cues
+                              else target.default_urgency)
         return Triage(
             category=primary.category,
             urgency=primary.urgency,

@@ -241,6 +241,7 @@ class CategoryRule(_Strict):
     routes: list[Route] = Field(default_factory=list)
     required_attachments: list[Text] = Field(default_factory=list)
     default_urgency: Urgency = Field(Urgency.LEVEL_3, description="Level when no urgency cue matches")
+    keeps_questions: bool = Field(False, description="A pure question stays in this category (else questions_go_to)")
     basis: list[ClauseRef] = Field(min_length=1)
 
 
@@ -248,6 +249,7 @@ class RoutingRules(_Strict):
     """kb/rules/routing.yaml."""
 
     categories: list[CategoryRule]
+    questions_go_to: Category = Field(Category.ENQUIRY, description="Category of a pure question about a repair area")
     question_cues: list[Text] = Field(default_factory=list, description="Marks a message as a question")
     report_cues: list[Text] = Field(default_factory=list, description="Marks a message as a problem report")
     segment_markers: list[Text] = Field(default_factory=list, description="Split several problems apart")

@@ -169,3 +169,49 @@ def write_mini_kb(root: Path) -> Path:
 def mini_kb_root(tmp_path: Path) -> Path:
     """A small, fully valid KB in a temp folder; tests may edit its files."""
     return write_mini_kb(tmp_path / "kb")
+
+
+class ManualClock:
+    """A clock tests move by hand (timezone-aware UTC)."""
+
+    def __init__(self, start: "datetime | None" = None) -> None:
+        from datetime import UTC, datetime
+
+        self.now = start or datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'wuye.db'}"
+
+
+@pytest.fixture
+def sessions(database_url: str):  # type: ignore[no-untyped-def]
+    """A migrated database and its sessionmaker."""
+    from assistant.store.db import make_engine, make_sessionmaker, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def service(real_kb, retriever):  # type: ignore[no-untyped-def]
+    """The real assistant: real KB, real model, real index (read-only; pass state explicitly)."""
+    from assistant.service import AssistantService
+
+    return AssistantService(real_kb, retriever)
