@@ -34,6 +34,9 @@ run: index
 test: model
 	$(PY) -m pytest -q
 
+eval: index
+	$(WUYE) eval --split test --out var/eval
+
 bench: $(STAMP)
 	@echo "benchmarks: not yet (see issue 'Performance and scale')"
 

@@ -410,9 +410,45 @@ def chat_cmd(
     typer.echo(f"(conversation {conv_id})", err=True)
 
 
+@app.command("eval")
+def eval_cmd(
+    split: Annotated[str | None, typer.Option(help="dev or test (default: both)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for report.json, report.md, report.html")] = Path("var/eval"),
+    baselines: Annotated[bool, typer.Option(help="Also run BM25-only, dense-only, plain LangChain")] = True,
+    limit: Annotated[int | None, typer.Option(help="Only the first N items of each dataset")] = None,
+) -> None:
+    """Score answers, retrieval, triage, escalation and tickets against baselines; write reports."""
+    from dataclasses import asdict
+
+    from eval.datasets import DatasetError
+    from eval.report import text_summary, write_reports
+    from eval.run import run_eval
+
+    if split not in (None, "dev", "test"):
+        raise _fail(f"--split must be dev or test, not {split!r}")
+    settings = _settings()
+    service = _service(settings)
+    started = time.perf_counter()
+    try:
+        result = run_eval(service, split=split, model_path=Path(settings.ingest.embedding_model),  # type: ignore[arg-type]
+                          baselines=baselines, limit=limit)
+    except DatasetError as exc:
+        raise _fail(str(exc)) from exc
+    paths = write_reports(result, out)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(text_summary(result))
+    typer.echo(f"reports: {', '.join(str(p) for p in paths.values())} ({time.perf_counter() - started:.0f}s)",
+               err=True)
+
+
 def main() -> None:
     """Entry point of the ``wuye`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "jieba", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app()
 
 

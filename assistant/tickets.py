@@ -71,7 +71,7 @@ def parse_address(text: str) -> str | None:
     if u:
         unit = f"{_cn_num(u.group(1))}单元"
         rest = rest.lstrip("-— ")[u.end():]
-    r = _ROOM.match(rest.lstrip("-— 的"))
+    r = _ROOM.match(rest.lstrip("-— 的，,、:："))
     room = f"{r.group(1)}室" if r else ""
     return f"{building}{suffix}{unit}{room}"
 
@@ -102,6 +102,19 @@ def five_w1h(text: str, *, who: str | None, where: str | None) -> dict[str, str]
     if who:
         out["who"] = who
     return out
+
+
+def _merge_address(current: str | None, text: str) -> str | None:
+    new = parse_address(text)
+    if current is None:
+        return new
+    if new and new != current and new.startswith(current.removesuffix("室")):
+        return new
+    if "室" not in current and new is None:
+        room = _ROOM.search(_PHONE.sub(" ", text))
+        if room:
+            return f"{current}{room.group(1)}室"
+    return current
 
 
 class TicketStatus(StrEnum):
@@ -172,10 +185,14 @@ class TicketDraft:
     details: dict[str, str] = field(default_factory=dict)
 
     def merge_text(self, text: str, *, is_problem: bool) -> TicketDraft:
-        """Fill empty fields from a new message; a problem message extends the description."""
+        """Fill empty fields from a new message; a problem message extends the description.
+
+        A more complete address replaces a partial one (``3栋2单元`` then ``3栋2单元502``), and a bare
+        room number completes an address that lacks one.
+        """
         name = self.resident_name or parse_name(text)
         phone = self.phone or parse_phone(text)
-        address = self.address or parse_address(text)
+        address = _merge_address(self.address, text)
         description = self.description
         details = self.details
         if is_problem:
