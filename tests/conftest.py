@@ -57,14 +57,18 @@ def real_embedder(model_dir: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def real_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder, kb_root: Path) -> Path:  # type: ignore[no-untyped-def]
-    """The whole real KB indexed with the real model, once per session (read-only)."""
+def real_index_dir(real_embedder, kb_root: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The whole real KB indexed with the real model, once per session (read-only).
+
+    Built incrementally under var/test-index: the first run on a fresh clone embeds everything,
+    later runs re-embed only what changed in kb/ (the same path `wuye ingest` takes).
+    """
     from ingest.corpus import collect
     from ingest.index import IndexBuilder
     from ingest.settings import IngestSettings
     from ingest.tokens import Segmenter
 
-    root = tmp_path_factory.mktemp("real-index")
+    root = REPO / "var" / "test-index"
     settings = IngestSettings(kb_root=kb_root, index_dir=root, embedding_model=str(MODEL_DIR), progress=False)
     corpus = collect(settings)
     IndexBuilder(settings, real_embedder, Segmenter(corpus.lexicon)).run(corpus.chunks)
