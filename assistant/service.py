@@ -211,7 +211,7 @@ class AssistantService:
         case = state.case
         parsed_fields = any((parse_phone(text), parse_address(text), parse_name(text)))
         is_problem = triage.intent in (Intent.EMERGENCY, Intent.REPORT)
-        if case is not None and not is_problem and (parsed_fields or triage.intent is not Intent.QUESTION):
+        if case is not None and not is_problem and (parsed_fields or not triage.asks):
             return self._fill_case(text, triage, state, case, profile, history, submit)
         if is_problem or triage.signals.get(TriggerKind.SAFETY_COMPLAINT):
             return self._report(text, triage, state, profile, history, submit)
@@ -306,15 +306,16 @@ class AssistantService:
         related = self._related(draft, triage, history)
         decision = decide(triage, self.rules, profile=profile, repeat_in_history=bool(related))
         urgency = decision.urgency
-        if state.case is not None and state.case.urgency < urgency:
+        category, department, route = triage.category, triage.department, triage.route
+        if state.case is not None and state.case.urgency <= urgency:
             urgency = state.case.urgency
-        category = triage.category
+            category, department, route = state.case.category, state.case.department, state.case.route
         case = Case(
             draft=draft,
             category=category,
             urgency=urgency,
-            department=triage.department,
-            route=triage.route,
+            department=department,
+            route=route,
             escalate=decision.escalate or (state.case.escalate if state.case else False),
             kinds=tuple(k.value for k in decision.kinds),
             reasons=tuple(r.detail for r in (*triage.reasons, *decision.reasons)),
@@ -331,11 +332,30 @@ class AssistantService:
         if not draft.description and len(re.sub(r"\W", "", text)) >= 6 and not any(
                 (parse_phone(text), parse_address(text))):
             draft = case.draft.merge_text(text, is_problem=True)
-        decision = decide(triage, self.rules, profile=profile)
-        decision = replace(decision, urgency=case.urgency, escalate=case.escalate)
         related = self._related(draft, triage, history)
-        new_case = replace(case, draft=draft)
+        fresh = decide(triage, self.rules, profile=profile, repeat_in_history=bool(related))
+        known = set(case.kinds)
+        added = [k for k in fresh.kinds if k.value not in known and k is not TriggerKind.EMERGENCY]
         lines: list[str] = []
+        if added:  # something said later changes the case: a vulnerable resident, a repeat, a hand-off request
+            urgency = case.urgency
+            for trigger in self.rules.escalation.triggers:
+                if trigger.kind in added and trigger.upgrade_levels:
+                    urgency = Urgency(max(1, urgency - trigger.upgrade_levels))
+            category, department, route = case.category, case.department, case.route
+            route_to = next((t.route_to for t in self.rules.escalation.triggers
+                             if t.kind in added and t.route_to is not None), None)
+            if route_to is not None and urgency != Urgency.LEVEL_1:
+                rule = next(c for c in self.rules.routing.categories if c.category == route_to)
+                category, department, route = rule.category, rule.department, None
+            case = replace(case, urgency=urgency, category=category, department=department, route=route,
+                           escalate=case.escalate or fresh.escalate,
+                           kinds=case.kinds + tuple(k.value for k in added),
+                           reasons=case.reasons + tuple(r.detail for r in fresh.reasons),
+                           notify=tuple(dict.fromkeys(case.notify + fresh.notify)))
+            lines.append(self._opening(case, triage, fresh))
+        decision = replace(fresh, urgency=case.urgency, escalate=case.escalate)
+        new_case = replace(case, draft=draft)
         intent = Intent.EMERGENCY if case.urgency == Urgency.LEVEL_1 else Intent.REPORT
         return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit)
 

@@ -9,20 +9,29 @@ from enum import StrEnum
 from assistant.errors import MissingFieldError, TransitionError
 from kb.schema import TicketField
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "十": 10}
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _NUM = r"(\d{1,3}|[一二三四五六七八九十两]{1,3}|[A-Za-z])"
-_BUILDING = re.compile(_NUM + r"\s*(?:栋|号楼|幢|座|号院|楼(?=\s*\d))")
-_UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*单元")
-_ROOM = re.compile(r"(?<![\d.])(\d{3,4})(?:\s*(?:室|号|房|户))?(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时))")
+_BUILDING = re.compile(_NUM + r"\s*(?:栋|棟|号楼|號樓|幢|座|号院|楼(?=\s*\d))|building\s*(\d{1,3}|[a-z])\b", re.I)
+_UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:单元|單元)|unit\s*(\d{1,2})\b", re.I)
+_ROOM_CN = r"[零〇一幺二三四五六七八九]{3,4}"
+_ROOM = re.compile(r"(?<![\d.])(?:room\s*)?(\d{3,4}|" + _ROOM_CN + r")(?:\s*(?:室|号|房|户))?"
+                   r"(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时|楼))", re.I)
+_SEPARATORS = "-— 的，,、:：户家是号"
+_SURNAME_HONORIFIC = r"(?:(?![的是我你他她在叫室号楼栋座])[\u4e00-\u9fff]){1,2}(?:先生|女士|小姐|阿姨|大爷|奶奶|老师|师傅)"
 _NAME_PATTERNS = (
-    re.compile(r"(?:我叫|我是|本人|业主姓名[:：]?|姓名[:：]?|名字[:：]?|联系人[:：]?)\s*([\u4e00-\u9fff]{2,3}?)(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
+    re.compile(r"(?:^|[，,。.！!\s\d室的]|我是|本人|我)(" + _SURNAME_HONORIFIC + r")(?=$|[，,。.！!\s\d]|电话|手机|住|家)"),
+    re.compile(r"(?:我叫|我是|本人|业主姓名[:：]?|姓名[:：]?|名字[:：]?|联系人[:：]?)\s*([\u4e00-\u9fff]{2,3}?)"
+               r"(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
+    re.compile(r"(?:^|[，,。\s])([\u4e00-\u9fff]{2,3})[\s，,]*(?:电话|手机)?[:：\s]*1[3-9]\d"),
+    re.compile(r"my name is ([A-Za-z]+(?: [A-Za-z]+)?)", re.I),
     re.compile(r"我姓([\u4e00-\u9fff])"),
-    re.compile(r"(?:^|[，,。.！!\s\d室]|我是|本人|我)([\u4e00-\u9fff](?:先生|女士|小姐|阿姨|大爷|奶奶|老师))"
-               r"(?=$|[，,。.！!\s\d]|电话|手机|住|家)"),
 )
-_NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼上", "楼下", "物业", "一个", "你们", "他们", "本人"})
+_NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼上", "楼下", "物业", "一个", "你们", "他们", "本人",
+                        "电话", "手机", "号码", "联系", "我的", "快点来", "谢谢", "你好", "麻烦"})
+_NOT_IN_NAME = re.compile(r"[他她你我的是在了吗呢吧啊和跟给找说要住家楼栋单元室号电手机话]")
 _WHEN = re.compile(r"(今天|昨天|昨晚|前天|刚才|刚刚|早上|上午|中午|下午|晚上|半夜|凌晨|\d+\s*(?:点|号|天|小时|分钟)|"
                    r"[一二三四五六七八九十两几]+\s*(?:天|个月|周|星期|小时))[^，。,！？]*")
 _WHERE = re.compile(r"(厨房|卫生间|洗手间|厕所|客厅|卧室|阳台|楼道|走廊|电梯|车库|地下室|大堂|门口|楼顶|天台|小区门口|"
@@ -34,16 +43,16 @@ def _cn_num(token: str) -> str:
         return str(int(token))
     if re.fullmatch(r"[A-Za-z]", token):
         return token.upper()
+    if "十" not in token:
+        return "".join(str(_CN_DIGITS.get(ch, "")) for ch in token)
     if token == "十":
         return "10"
     if token.startswith("十"):
         return str(10 + _CN_DIGITS.get(token[1:], 0))
     if token.endswith("十"):
         return str(_CN_DIGITS.get(token[0], 0) * 10)
-    if "十" in token:
-        a, b = token.split("十", 1)
-        return str(_CN_DIGITS.get(a, 0) * 10 + _CN_DIGITS.get(b, 0))
-    return "".join(str(_CN_DIGITS.get(ch, "")) for ch in token)
+    a, b = token.split("十", 1)
+    return str(_CN_DIGITS.get(a, 0) * 10 + _CN_DIGITS.get(b, 0))
 
 
 def parse_phone(text: str) -> str | None:
@@ -55,36 +64,49 @@ def parse_phone(text: str) -> str | None:
     return f"{m.group(1)}-{m.group(2)}" if m else None
 
 
-def parse_address(text: str) -> str | None:
-    """Building/unit/room in the text, normalised: ``3栋2单元501室``, ``5栋1203室``, ``B座``.
+def _unit_room(rest: str) -> tuple[str, str]:
+    """Unit and room at the start of ``rest`` (after a building)."""
+    rest = rest.lstrip(_SEPARATORS)
+    unit = ""
+    u = _UNIT.match(rest)
+    if u:
+        unit = f"{_cn_num(u.group(1) or u.group(2))}单元"
+        rest = rest[u.end():].lstrip(_SEPARATORS)
+    r = _ROOM.match(rest)
+    room = f"{_cn_num(r.group(1))}室" if r else ""
+    return unit, room
 
-    Understands 3栋2单元501, 5号楼1203, 三号楼二单元502, B座1801, 12幢3单元.
+
+def parse_address(text: str) -> str | None:
+    """Building/unit/room in the text, normalised: ``3栋2单元501室``, ``5栋1203室``, ``B座1801室``.
+
+    Understands 3栋2单元501, 5号楼1203, 三号楼二单元五零二, B座1801, 12幢3单元, Building 6 unit 2 room 1203.
+    When several buildings are named, the most complete address wins.
     """
     text = _PHONE.sub(" ", text)
-    b = _BUILDING.search(text)
-    if b is None:
-        return None
-    building = _cn_num(b.group(1))
-    suffix = "座" if "座" in b.group(0) else "栋"
-    rest = text[b.end():]
-    u = _UNIT.match(rest.lstrip("-— "))
-    unit = ""
-    if u:
-        unit = f"{_cn_num(u.group(1))}单元"
-        rest = rest.lstrip("-— ")[u.end():]
-    r = _ROOM.match(rest.lstrip("-— 的，,、:："))
-    room = f"{r.group(1)}室" if r else ""
-    return f"{building}{suffix}{unit}{room}"
+    best: str | None = None
+    for b in _BUILDING.finditer(text):
+        token = b.group(1) or b.group(2)
+        building = _cn_num(token)
+        suffix = "座" if "座" in b.group(0) else "栋"
+        unit, room = _unit_room(text[b.end():])
+        candidate = f"{building}{suffix}{unit}{room}"
+        if best is None or len(candidate) > len(best):
+            best = candidate
+    return best
 
 
 def parse_name(text: str) -> str | None:
-    """The resident's name or form of address (王先生, 李阿姨, 张伟) if they gave one."""
-    for pattern in _NAME_PATTERNS:
+    """The resident's name or form of address (王先生, 李阿姨, 张伟, Kevin Zhang) if they gave one."""
+    text = _PHONE.sub(lambda m: " " + m.group(0), text)
+    for i, pattern in enumerate(_NAME_PATTERNS):
         for m in pattern.finditer(text):
-            name = m.group(1)
+            name = m.group(1).strip()
             if name in _NOT_NAMES or any(ch.isdigit() for ch in name):
                 continue
-            if pattern is _NAME_PATTERNS[1]:
+            if i in (1, 2) and _NOT_IN_NAME.search(name):
+                continue
+            if i == len(_NAME_PATTERNS) - 1:
                 return f"{name}先生/女士"
             return name
     return None
@@ -106,15 +128,30 @@ def five_w1h(text: str, *, who: str | None, where: str | None) -> dict[str, str]
 
 
 def _merge_address(current: str | None, text: str) -> str | None:
+    """Merge a new message into a partial address: a fuller address replaces it; a unit or room completes it."""
     new = parse_address(text)
     if current is None:
         return new
     if new and new != current and new.startswith(current.removesuffix("室")):
         return new
-    if "室" not in current and new is None:
-        room = _ROOM.search(_PHONE.sub(" ", text))
-        if room:
-            return f"{current}{room.group(1)}室"
+    if new is None:
+        plain = _PHONE.sub(" ", text)
+        unit, room = "", ""
+        if "单元" not in current:
+            u = _UNIT.search(plain)
+            if u:
+                unit = f"{_cn_num(u.group(1) or u.group(2))}单元"
+                plain = plain[u.end():]
+        if "室" not in current:
+            r = _ROOM.search(plain)
+            if r:
+                room = f"{_cn_num(r.group(1))}室"
+        if unit or room:
+            m = re.match(r"^(.*?[栋座])(.*)$", current)
+            head, tail = (m.group(1), m.group(2)) if m else (current, "")
+            if unit:
+                tail = unit + tail
+            return f"{head}{tail}{room}"
     return current
 
 

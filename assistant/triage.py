@@ -60,6 +60,7 @@ class Triage:
     signals: dict[TriggerKind, tuple[str, ...]]
     reasons: tuple[Reason, ...]
     normalized: str
+    asks: bool = False
 
     @property
     def emergency(self) -> bool:
@@ -81,6 +82,8 @@ class Triager:
         self._normalize = TextNormalizer()
         self._levels = sorted(rules.urgency.levels, key=lambda lv: lv.level)
         self._level_cues = {lv.level: tuple(self._normalize(c) for c in lv.cues) for lv in self._levels}
+        self._combos = {lv.level: tuple((c.name, tuple(tuple(self._normalize(w) for w in g) for g in c.all),
+                                         c.category) for c in lv.combos) for lv in self._levels}
         self._categories = {c.category: c for c in rules.routing.categories}
         self._category_cues = {
             c.category: tuple(self._normalize(x) for x in c.cues) for c in rules.routing.categories
@@ -90,6 +93,9 @@ class Triager:
             for c in rules.routing.categories for r in c.routes
         }
         self._question = tuple(self._normalize(c) for c in rules.routing.question_cues)
+        self._procedure = tuple(self._normalize(c) for c in rules.routing.procedure_cues)
+        self._request = tuple(self._normalize(c) for c in rules.routing.request_cues)
+        self._suggestion = tuple(self._normalize(c) for c in rules.routing.suggestion_cues)
         self._report = tuple(self._normalize(c) for c in rules.routing.report_cues)
         self._markers = tuple(self._normalize(c) for c in rules.routing.segment_markers)
         self._triggers = {
@@ -114,9 +120,21 @@ class Triager:
                 best = (score, route.department, route.name)
         return best[1], best[2]
 
+    def _combo_hits(self, level: int, text: str) -> tuple[tuple[str, Category | None], ...]:
+        return tuple((f"{name}（{'+'.join(next(w for w in g if w in text) for g in groups)}）", category)
+                     for name, groups, category in self._combos[level]
+                     if all(any(w in text for w in g) for g in groups))
+
     def _issue(self, segment: str) -> Issue | None:
-        level_hits = {lv: _found(cues, segment) for lv, cues in self._level_cues.items()}
-        level_hits = {lv: hits for lv, hits in level_hits.items() if hits}
+        level_hits: dict[int, tuple[str, ...]] = {}
+        situation: Category | None = None  # a matched situation (combo) that decides the category
+        for lv, cues in self._level_cues.items():
+            combos = self._combo_hits(lv, segment)
+            hits = _found(cues, segment) + tuple(name for name, _ in combos)
+            if hits:
+                level_hits[lv] = hits
+                if situation is None or lv < min(level_hits):
+                    situation = next((c for _, c in combos if c is not None), situation)
         scores: dict[Category, tuple[int, tuple[str, ...]]] = {}
         for cat, cues in self._category_cues.items():
             hits = _found(cues, segment)
@@ -124,16 +142,19 @@ class Triager:
                 scores[cat] = (sum(len(h) for h in hits), hits)
         if not level_hits and not scores:
             return None
-        if scores:
+        top_level = min(level_hits) if level_hits else None
+        if situation is not None and top_level is not None:
+            category = situation
+            cat_cues = scores.get(situation, (0, ()))[1]
+        elif scores:
             category = max(scores, key=lambda c: scores[c][0])
             cat_cues = scores[category][1]
         else:
             category, cat_cues = Category.ENGINEERING, ()
         rule = self._categories[category]
-        urgency = Urgency(min(level_hits)) if level_hits else rule.default_urgency
+        urgency = Urgency(top_level) if top_level is not None else rule.default_urgency
         department, route = self._route(rule, segment)
-        return Issue(segment, category, urgency, department, route,
-                     level_hits.get(urgency, ()), cat_cues)
+        return Issue(segment, category, urgency, department, route, level_hits.get(urgency, ()), cat_cues)
 
     def assess(self, message: str) -> Triage:
         """Triage one resident message.
@@ -182,25 +203,40 @@ class Triager:
                                   f"also: {others}", tuple(self._levels[0].basis)))
 
         is_question = bool(_found(self._question, text))
+        procedural = bool(_found(self._procedure, text))
+        request = bool(_found(self._request, text))
         reported = bool(_found(self._report, text))
-        problem_cues = any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues) or any(
-            i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
+        suggestion = bool(_found(self._suggestion, text))
+        problem = reported or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        acts_on = any(i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY
-        elif is_question:
-            intent = Intent.REPORT if reported else Intent.QUESTION
-        elif reported or problem_cues or primary.category is Category.COMPLAINT:
+        elif suggestion and not problem:
+            intent = Intent.QUESTION
+        elif problem:
+            intent = Intent.QUESTION if procedural and not reported else Intent.REPORT
+        elif acts_on and (request or not is_question):
+            intent = Intent.REPORT
+        elif primary.category is Category.COMPLAINT and not is_question:
             intent = Intent.REPORT
         else:
             intent = Intent.QUESTION
-        if intent is Intent.QUESTION and not self._categories[primary.category].keeps_questions:
+        if intent is Intent.QUESTION and (suggestion or not self._categories[primary.category].keeps_questions):
             target = self._categories[self._rules.routing.questions_go_to]
-            reasons.append(Reason("routing.question", f"a question without a problem report about "
+            reasons.append(Reason("routing.question", f"a question or suggestion without a problem report about "
                                   f"{primary.category}: answered as {target.category} by {target.department}",
                                   tuple(target.basis)))
             primary = replace(primary, category=target.category, department=target.department, route=None,
                               urgency=min(primary.urgency, target.default_urgency) if primary.level_cues
                               else target.default_urgency)
+        if primary.urgency != Urgency.LEVEL_1:
+            for trigger in self._rules.escalation.triggers:
+                if trigger.route_to is not None and trigger.kind in signals and primary.category != trigger.route_to:
+                    target = self._categories[trigger.route_to]
+                    reasons.append(Reason(f"{trigger.id}.route", f"{trigger.kind} → {target.category}, handled by "
+                                          f"{target.department}", tuple(trigger.basis)))
+                    primary = replace(primary, category=target.category, department=target.department, route=None)
+                    break
         return Triage(
             category=primary.category,
             urgency=primary.urgency,
@@ -211,4 +247,5 @@ class Triager:
             signals=signals,
             reasons=tuple(reasons),
             normalized=text,
+            asks=is_question,
         )

@@ -105,7 +105,8 @@ def eval_questions(systems: Sequence[System], questions: list[Question], ookb: l
             t0 = time.perf_counter()
             text, cites, handoff = sys_.answer(q)
             lat.append((time.perf_counter() - t0) * 1000)
-            points = all(p in text for p in q.key_points)
+            flat = "".join(text.split())
+            points = all("".join(p.split()) in flat for p in q.key_points)
             cited_ok = any(c in rel for c in cites)
             ok = (not handoff) and points and cited_ok
             acc.append(float(ok))

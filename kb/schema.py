@@ -185,6 +185,14 @@ class SlaKind(StrEnum):
     FEEDBACK = "feedback"
 
 
+class Combo(_Strict):
+    """A co-occurrence rule: it matches when every group has one of its words in the same sentence."""
+
+    name: Text
+    all: list[list[Text]] = Field(min_length=2, description="Groups of alternatives; all groups must match")
+    category: Category | None = Field(None, description="Category this situation belongs to, if it decides it")
+
+
 class UrgencyLevel(_Strict):
     """One urgency level: its time limit and the cues that select it."""
 
@@ -195,6 +203,7 @@ class UrgencyLevel(_Strict):
     sla_minutes: int = Field(gt=0)
     sla_kind: SlaKind
     cues: list[Text] = Field(default_factory=list, description="Phrases that select this level")
+    combos: list[Combo] = Field(default_factory=list, description="Co-occurrence rules that select this level")
     examples: list[Text] = Field(default_factory=list)
     basis: list[ClauseRef] = Field(min_length=1)
 
@@ -251,6 +260,10 @@ class RoutingRules(_Strict):
     categories: list[CategoryRule]
     questions_go_to: Category = Field(Category.ENQUIRY, description="Category of a pure question about a repair area")
     question_cues: list[Text] = Field(default_factory=list, description="Marks a message as a question")
+    procedure_cues: list[Text] = Field(default_factory=list,
+                                       description="Asks about a rule or procedure, not reporting a problem")
+    request_cues: list[Text] = Field(default_factory=list, description="Asks staff to act (能不能派人…)")
+    suggestion_cues: list[Text] = Field(default_factory=list, description="A suggestion → questions_go_to")
     report_cues: list[Text] = Field(default_factory=list, description="Marks a message as a problem report")
     segment_markers: list[Text] = Field(default_factory=list, description="Split several problems apart")
 
@@ -285,6 +298,7 @@ class EscalationTrigger(_Strict):
     notify: list[Text] = Field(min_length=1, description="Roles told, e.g. 客服主管, 管理层, 管家")
     upgrade_levels: int = Field(0, ge=0, le=3)
     escalates: bool = Field(True, description="False: the trigger only adds a deadline or notice, no handoff")
+    route_to: Category | None = Field(None, description="Re-categorise the case (below level 1), e.g. repeat → 投诉")
     set_urgency: Urgency | None = Field(None, description="Force this level (e.g. safety complaints → 1)")
     basis: list[ClauseRef] = Field(min_length=1)
 

@@ -143,9 +143,18 @@ def test_bad_source_raises_model_error_naming_the_file(
 def test_truncated_tensor_data_leaves_no_partial_folder(tmp_path: Path) -> None:
     source = tmp_path / "cut.bin"
     source.write_bytes(_prefix_of_bundled(5_000_000))
-    with pytest.raises(ModelError, match="truncated file, tensor 'emb.word'"):
+    with pytest.raises(ModelError, match="truncated file, tensor 'emb.word'") as info:
         prepare_model(tmp_path / "out", source=source)
+    assert str(source) in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.bin"]
+
+
+def test_missing_tensor_is_named(tmp_path: Path) -> None:
+    source = tmp_path / "renamed.bin"
+    source.write_bytes(bundled_weights_path().read_bytes().replace(b"emb.word", b"emb.wort", 1))
+    with pytest.raises(ModelError, match="missing tensor 'emb.word'") as info:
+        prepare_model(tmp_path / "out", source=source)
+    assert str(source) in str(info.value)
 
 
 def test_refuses_to_replace_a_foreign_directory(tmp_path: Path) -> None:
