@@ -243,11 +243,11 @@ class AssistantService:
         new_state = replace(state, last_question=retrieval.query if retrieval.found else state.last_question)
         return self._reply(reply_text, Intent.QUESTION, triage, decision, answer, retrieval, new_state)
 
-    def _retrieve_with_context(self, text: str, state: ConversationState) -> Retrieval:
-        retrieval = self.retriever.run(text)
+    def _retrieve_with_context(self, text: str, state: ConversationState, *, top_k: int | None = None) -> Retrieval:
+        retrieval = self.retriever.run(text, top_k=top_k)
         short = len(re.sub(r"\W", "", text)) <= 12
         if state.last_question and short and (_FOLLOW_UP.search(text.strip()) or not retrieval.found):
-            combined = self.retriever.run(f"{state.last_question} {text}")
+            combined = self.retriever.run(f"{state.last_question} {text}", top_k=top_k)
             if combined.found and (not retrieval.found or combined.best_dense >= retrieval.best_dense - 0.01):
                 return combined
         return retrieval
@@ -324,7 +324,23 @@ class AssistantService:
         )
         intent = Intent.EMERGENCY if urgency == Urgency.LEVEL_1 else Intent.REPORT
         lines = [self._opening(case, triage, decision)]
-        return self._continue_case(lines, intent, triage, decision, replace(state, case=case), related, submit)
+        # The opening (with any emergency script) is final before retrieval runs; the KB guidance that
+        # follows only adds to it, so a level-1 reply never depends on retrieval succeeding.
+        retrieval, answer = self._guidance(text, state)
+        if answer is not None:
+            lines.append("相关规定：" + answer.text)
+        return self._continue_case(lines, intent, triage, decision, replace(state, case=case), related, submit,
+                                   answer=answer, retrieval=retrieval)
+
+    def _guidance(self, text: str, state: ConversationState) -> tuple[Retrieval | None, Answer | None]:
+        """The KB entry that covers a reported problem, if any (never a hand-off text)."""
+        try:
+            retrieval = self._retrieve_with_context(text, state)
+        except Exception:  # noqa: BLE001 - guidance is optional; the report is handled without it
+            return None, None
+        if not retrieval.found:
+            return retrieval, None
+        return retrieval, self._compose(retrieval, text)
 
     def _fill_case(self, text: str, triage: Triage, state: ConversationState, case: Case,
                    profile: ResidentProfile | None, history: History | None, submit: Submit | None) -> Reply:
@@ -360,13 +376,14 @@ class AssistantService:
         return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit)
 
     def _continue_case(self, lines: list[str], intent: Intent, triage: Triage, decision: Decision,
-                       state: ConversationState, related: tuple[str, ...], submit: Submit | None) -> Reply:
+                       state: ConversationState, related: tuple[str, ...], submit: Submit | None, *,
+                       answer: Answer | None = None, retrieval: Retrieval | None = None) -> Reply:
         case = state.case
         assert case is not None
         missing = case.draft.missing(self.rules.fields.fields)
         if missing:
             lines.append(self._fields[missing[0]].question)
-            return self._reply("\n".join(lines), intent, triage, decision, None, None, state, missing=missing,
+            return self._reply("\n".join(lines), intent, triage, decision, answer, retrieval, state, missing=missing,
                                related=related)
         now = self.clock()
         kinds = [TriggerKind(k) for k in case.kinds]
@@ -384,19 +401,22 @@ class AssistantService:
             lines.append(f"为便于维修，请补充：{'、'.join(routing.required_attachments)}（可直接发送照片）。")
         new_state = replace(state, case=None, ticket_number=number, ticket_urgency=int(case.urgency),
                             ticket_category=case.category.value)
-        return self._reply("\n".join(lines), intent, triage, decision, None, None, new_state, ticket=number,
+        return self._reply("\n".join(lines), intent, triage, decision, answer, retrieval, new_state, ticket=number,
                            deadlines=deadlines, related=related)
 
     def _opening(self, case: Case, triage: Triage, decision: Decision) -> str:
         lines: list[str] = []
         values = self._values(case)
-        if case.urgency == Urgency.LEVEL_1:
-            script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=triage.normalized)
+        situation = triage.issues[0] if triage.issues else None
+        if case.urgency == Urgency.LEVEL_1 and situation is not None and situation.urgency == Urgency.LEVEL_1:
+            cues = " ".join(situation.level_cues) or triage.normalized
+            script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=cues)
             if script is not None:
                 lines.append(render(script, values))
-            handoff = pick(self.kb.scripts, ScriptScenario.HANDOFF, urgency=Urgency.LEVEL_1, text="紧急")
             lines.append("【紧急】已同时通知值班人员和管理层，人工客服会马上与您联系。")
-            del handoff
+        elif case.urgency == Urgency.LEVEL_1:
+            lines.append(f"已收到您反映的问题，已按一级（最高优先级）处理，由{case.department}负责，"
+                         f"{sla_text(self.rules, case.urgency)}，并已通知值班负责人。")
         else:
             level = next(lv for lv in self.rules.urgency.levels if lv.level == case.urgency)
             lines.append(f"已收到您反映的问题，归类为{case.category}（{level.name}·{level.label}），"

@@ -13,7 +13,10 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(20, gt=0, description="Reciprocal-rank-fusion constant")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion")
     sparse_weight: float = Field(0.6, ge=0, description="Weight of the BM25 ranking in the fusion")
-    min_score: float = Field(0.80, ge=0, le=1, description="Best dense cosine below this → not found")
+    min_score: float = Field(0.91, ge=0, le=1, description="Best dense cosine at or above this → found")
+    min_score_with_terms: float = Field(
+        0.88, ge=0, le=1, description="…or at least this when the best hit also matches on words (see min_bm25)")
+    min_bm25: float = Field(8.0, ge=0, description="BM25 score of the best hit that counts as a word match")
 
 
 class LLMSettings(BaseModel):

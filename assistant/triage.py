@@ -229,7 +229,7 @@ class Triager:
             primary = replace(primary, category=target.category, department=target.department, route=None,
                               urgency=min(primary.urgency, target.default_urgency) if primary.level_cues
                               else target.default_urgency)
-        if primary.urgency != Urgency.LEVEL_1:
+        if primary.urgency != Urgency.LEVEL_1 and intent is Intent.REPORT:
             for trigger in self._rules.escalation.triggers:
                 if trigger.route_to is not None and trigger.kind in signals and primary.category != trigger.route_to:
                     target = self._categories[trigger.route_to]
