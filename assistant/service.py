@@ -231,7 +231,7 @@ class AssistantService:
         if (case is not None or state.ticket_number) and _SLA_QUESTION.search(triage.normalized):
             return self._sla_answer(triage, decision, state)
         parts = [p for p in _QUESTION_SPLIT.split(text) if len(re.sub(r"\W", "", p)) >= 4]
-        if len(parts) >= 2:
+        if 2 <= len(parts) <= 4 and all(len(p) <= 40 for p in parts):
             return self._multi_part(parts, text, triage, decision, state)
         retrieval = self._retrieve_with_context(text, state)
         answer = self._compose(retrieval, text)
@@ -247,10 +247,18 @@ class AssistantService:
         retrieval = self.retriever.run(text, top_k=top_k)
         short = len(re.sub(r"\W", "", text)) <= 12
         if state.last_question and short and (_FOLLOW_UP.search(text.strip()) or not retrieval.found):
-            combined = self.retriever.run(f"{state.last_question} {text}", top_k=top_k)
-            if combined.found and (not retrieval.found or combined.best_dense >= retrieval.best_dense - 0.01):
+            # "那押金呢？" after "装修要办什么手续": the current words plus the earlier topic, not the earlier question
+            combined = self.retriever.run(f"{text} {self._topic(state.last_question)}", top_k=top_k)
+            if combined.found:
                 return combined
         return retrieval
+
+    def _topic(self, question: str) -> str:
+        """The content words of an earlier question (question words and procedure words dropped)."""
+        segmenter = self.retriever.index.segmenter
+        noise = set(self.rules.routing.question_cues) | set(self.rules.routing.procedure_cues)
+        words = [w for w in segmenter(question) if w not in noise and len(w) >= 2]
+        return " ".join(dict.fromkeys(words))
 
     def _compose(self, retrieval: Retrieval, question: str) -> Answer:
         if isinstance(self.composer, LLMComposer):
@@ -274,7 +282,7 @@ class AssistantService:
                 body = a.text if not a.handoff else "这个问题知识库里没有明确规定，我已请人工客服稍后答复您。"
                 lines.append(f"{i}. {part.strip()}？\n{body}")
             cites = tuple(dict.fromkeys(c for a in found for c in a.citations))
-            answer = Answer("\n".join(lines), cites, any(a.handoff for a in answers), answers[0].composer)
+            answer = Answer("\n".join(lines), cites, False, found[0].composer)
         best = max(retrievals, key=lambda r: r.best_dense)
         return self._reply(answer.text, Intent.QUESTION, triage, decision, answer, best,
                            replace(state, last_question=parts[-1]))

@@ -262,7 +262,10 @@ def run_eval(service: AssistantService, *, split: Split | None, model_path: Any,
         limit: Use only the first N items of each dataset (the regression gate).
     """
     def cut(items: list[Any]) -> list[Any]:
-        return items[:limit] if limit else items
+        if not limit or len(items) <= limit:
+            return items
+        step = len(items) / limit  # evenly spread, so a small gate still covers every topic
+        return [items[int(i * step)] for i in range(limit)]
 
     questions = cut(load("questions.jsonl", Question, split=split))
     ookb = cut(load("out_of_kb.jsonl", OutOfKB, split=split))

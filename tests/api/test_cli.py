@@ -1,0 +1,138 @@
+"""The `wuye` command line, in-process, against the real model and the session's real index."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli(monkeypatch, real_index_dir, model_dir, tmp_path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(real_index_dir))
+    monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(model_dir))
+    monkeypatch.setenv("WUYE_ASSISTANT__DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_search_json(cli) -> None:
+    result = cli("search", "电梯坏了有人被困怎么办", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["found"]
+    hit = data["hits"][0]
+    assert set(hit) >= {"entry_id", "citation", "title", "clause", "snippet", "score"}
+    assert any(h["citation"] in ("FAQ-OPS-066", "EP-LIFT-001#1") for h in data["hits"][:3])
+
+
+def test_search_batch_keeps_ids(cli, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    out = tmp_path / "out.jsonl"
+    src.write_text('{"id": "a", "text": "装修押金多少"}\n{"id": 7, "text": "门禁卡丢了"}\n', encoding="utf-8")
+    result = cli("search", "--batch", str(src), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a", 7]
+    assert all(r["hits"] for r in rows)
+
+
+def test_ask_json_answer_with_citations(cli) -> None:
+    result = cli("ask", "装修押金什么时候退？", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert not data["handoff"]
+    assert data["citations"] and {"entry_id", "title", "clause", "score"} <= set(data["citations"][0])
+
+
+def test_ask_outside_kb_hands_off(cli) -> None:
+    data = json.loads(cli("ask", "明天会下雨吗", "--json").stdout)
+    assert data["handoff"] and data["citations"] == []
+
+
+def test_triage_batch(cli, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    out = tmp_path / "out.jsonl"
+    lines = [
+        {"id": "t1", "text": "厨房水管爆了，水一直往外喷"},
+        {"id": "t2", "text": "卧室灯坏了", "resident": {"vulnerable": True}},
+        {"id": "t3", "text": "物业费怎么交"},
+    ]
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    result = cli("triage", "--batch", str(src), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    keys = {"category", "urgency", "department", "escalate", "escalation_reasons", "deadlines", "missing_fields",
+            "reply"}
+    assert all(keys <= set(r) for r in rows.values())
+    assert (rows["t1"]["urgency"], rows["t1"]["escalate"], rows["t1"]["department"]) == (1, True, "工程部")
+    assert rows["t1"]["deadlines"][0]["minutes"] == 15 or any(d["minutes"] == 30 for d in rows["t1"]["deadlines"])
+    assert (rows["t2"]["urgency"], rows["t2"]["escalate"]) == (2, True)
+    assert (rows["t3"]["category"], rows["t3"]["urgency"], rows["t3"]["escalate"]) == ("费用", 4, False)
+    assert "resident_name" in rows["t1"]["missing_fields"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    pytest.param('{"id": 1}\n', "in.jsonl:1: text: Field required", id="missing-text"),
+    pytest.param('{"id": 1, "text": "a"}\nnot json\n', "in.jsonl:2", id="not-json"),
+    pytest.param('{"id": 1, "text": "a", "resident": {"vip": true}}\n', "resident.vip", id="unknown-profile-key"),
+])
+def test_bad_batch_line_is_named(cli, tmp_path: Path, content: str, message: str) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(content, encoding="utf-8")
+    result = cli("triage", "--batch", str(src), "--out", str(tmp_path / "o.jsonl"))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_chat_in_the_terminal_opens_a_ticket(cli) -> None:
+    result = cli("chat", input="楼道灯坏了\n3栋2单元502\n王女士 13912345678\n\n")
+    assert result.exit_code == 0, result.output
+    assert "工单号：GD" in result.output
+
+
+def test_kb_lint_passes_on_the_shipped_kb(cli) -> None:
+    result = cli("kb", "lint")
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+    assert "faq=" in result.output
+
+
+def test_missing_index_names_the_fix(cli, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(tmp_path / "none"))
+    get_settings.cache_clear()
+    result = cli("search", "物业费")
+    assert result.exit_code == 1
+    assert "wuye ingest" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_company_documents_and_search_them(cli, monkeypatch, tmp_path: Path, real_index_dir) -> None:
+    import shutil
+
+    shutil.copytree(real_index_dir, tmp_path / "index", symlinks=True)  # incremental: only the new file embeds
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "泳池开放.md").write_text("# 泳池开放规定\n\n## 开放时间\n\n小区恒温泳池每天早上六点至晚上九点开放，周一闭池换水。\n",
+                                     encoding="utf-8")
+    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    result = cli("ingest", "--docs", str(docs))
+    assert result.exit_code == 0, result.output
+    assert "chunks" in result.output
+    assert "embedded 1," in result.output
+    data = json.loads(cli("search", "游泳池几点开门", "--json", "--kind", "document").stdout)
+    assert data["hits"][0]["title"] == "泳池开放规定"
