@@ -444,6 +444,21 @@ def eval_cmd(
                err=True)
 
 
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes")] = 1,
+) -> None:
+    """Run the HTTP server: API, OpenAI-compatible endpoint and the web pages."""
+    import uvicorn
+
+    settings = _settings()
+    h, p = host or settings.api.host, port or settings.api.port
+    typer.echo(f"wuye serving on http://{h}:{p} ({settings.api.mode} mode, {workers} worker(s))", err=True)
+    uvicorn.run("api.asgi:app", host=h, port=p, workers=workers, log_level="warning", factory=False)
+
+
 def main() -> None:
     """Entry point of the ``wuye`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -4,18 +4,41 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.settings import AssistantSettings
 from ingest.settings import IngestSettings
 
 
+DEFAULT_SECRET = "dev-only-change-me-not-a-secret-0000"
+
+
 class ApiSettings(BaseModel):
-    """The HTTP server."""
+    """The HTTP server: binding, security and the development conveniences."""
 
     host: str = Field("127.0.0.1", description="Bind address")
     port: int = Field(8000, gt=0, lt=65536, description="Port")
+    mode: Literal["development", "production"] = Field(
+        "development", description="development creates demo accounts; production refuses default secrets")
+    secret_key: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="Signs login tokens")
+    token_minutes: int = Field(480, gt=0, description="Login token lifetime")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed browser origins (closed by default)")
+    login_rate: str = Field("10/minute", description="Login attempts per client address and user name")
+    chat_rate: str = Field("30/minute", description="Chat messages per user")
+    demo_password: SecretStr = Field(SecretStr("wuye-demo"), description="Password of the demo accounts")
+    demo_api_key: SecretStr = Field(SecretStr("wuye-demo-key"), description="The demo integration key")
+    sla_monitor: bool = Field(True, description="Run the SLA monitor inside the server")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> ApiSettings:
+        if self.mode == "production":
+            if self.secret_key.get_secret_value() in (DEFAULT_SECRET, "") or len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("production mode refuses the default or a short WUYE_API__SECRET_KEY "
+                                 "(set 32+ random characters)")
+        return self
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,7 @@ _SLOT = re.compile(r"\{([a-z_]+)\}")
 DEFAULTS = {
     "resident_name": "您",
     "address": "您反映的地点",
-    "phone": "您留下的电话",
+    "phone": "",
     "issue": "您反映的问题",
     "department": "责任部门",
     "ticket_no": "（提交后生成）",
@@ -40,7 +40,20 @@ def pick(
     urgency: Urgency | None = None,
     text: str = "",
 ) -> ReplyScript | None:
-    """The best script of a scenario for a case: matching category/level first, then tag overlap with the text."""
+    """The best script of a scenario for a case: matching category/level first, then tag overlap with the text.
+
+    When no script is written for this category (or level), the search widens to any category, then any level.
+    """
+    scripts = list(scripts)
+    for cat, lvl in ((category, urgency), (None, urgency), (None, None)):
+        found = _best(scripts, scenario, cat, lvl, text)
+        if found is not None:
+            return found
+    return None
+
+
+def _best(scripts: list[ReplyScript], scenario: ScriptScenario, category: Category | None, urgency: Urgency | None,
+          text: str) -> ReplyScript | None:
     best: tuple[float, ReplyScript] | None = None
     for s in scripts:
         if s.scenario is not scenario:

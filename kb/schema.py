@@ -319,10 +319,22 @@ class BannedPhrase(_Strict):
     basis: list[ClauseRef] = Field(min_length=1)
 
 
+class ReplyElement(_Strict):
+    """Something a reply must contain in a situation (greeting, a committed time limit, an apology …)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    label: Text
+    cues: list[Text] = Field(min_length=1, description="Any of these shows the element is present")
+    situations: list[Literal["any", "repair", "complaint", "emergency", "first_contact"]] = Field(min_length=1)
+    suggestion: Text
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
 class BannedPhrases(_Strict):
-    """kb/rules/banned_phrases.yaml."""
+    """kb/rules/banned_phrases.yaml: deflecting phrases, and the elements a reply needs."""
 
     phrases: list[BannedPhrase] = Field(min_length=1)
+    elements: list[ReplyElement] = Field(default_factory=list)
 
 
 class TicketField(_Strict):

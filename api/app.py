@@ -1,0 +1,86 @@
+"""create_app(settings): the HTTP server's composition root. The lifespan builds and warms everything once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, tickets, triage
+from api.routes.kb import IngestJob
+from api.security import RateLimiter, hash_password, key_hash
+from api.settings import Settings
+from assistant.monitor import SlaMonitor
+from assistant.service import AssistantService
+from assistant.store import accounts
+from assistant.store.db import make_engine, make_sessionmaker, migrate
+
+log = logging.getLogger("wuye.api")
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings, *, assistant: AssistantService | None = None) -> FastAPI:
+    """Build the application.
+
+    Args:
+        settings: The composed settings (validated; production refuses default secrets at construction).
+        assistant: A prebuilt assistant (tests); by default one is built from the settings and warmed.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.assistant.database_url)
+        migrate(engine)
+        sessions = make_sessionmaker(engine)
+        service = assistant or AssistantService.from_settings(settings.ingest, settings.assistant)
+        service.warm_up()
+        if settings.api.mode == "development":
+            with sessions.begin() as session:
+                accounts.ensure_demo(session, password_hash=hash_password(settings.api.demo_password.get_secret_value()),
+                                     api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
+        monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval)
+        if settings.api.sla_monitor:
+            monitor.start()
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = sessions
+        app.state.assistant = service
+        app.state.monitor = monitor
+        app.state.limiter = RateLimiter()
+        app.state.ingest_job = IngestJob()
+        try:
+            yield
+        finally:
+            monitor.stop()
+            engine.dispose()
+
+    app = FastAPI(title="wuye — 物业客服知识库助手", version="0.1.0", lifespan=lifespan,
+                  description="Resident chat with cited answers, tickets with SLA clocks, agent assist, "
+                              "knowledge search and an OpenAI-compatible endpoint.")
+    errors.install(app)
+    if settings.api.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["*"])
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy",
+                                        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                        "script-src 'self'; frame-ancestors 'none'")
+        return response
+
+    for module in (health, auth, chat, tickets, agent, kb, triage, dashboard, openai, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

@@ -1,0 +1,100 @@
+"""FastAPI dependencies: the database session, the current user, the assistant (read from app.state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError
+from api.security import Role, TokenError, key_hash, read_token
+from assistant.service import AssistantService
+from assistant.store import accounts
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on any error."""
+    with request.app.state.sessions.begin() as session:
+        yield session
+
+
+def get_assistant(request: Request) -> AssistantService:
+    """The warmed assistant built by the lifespan."""
+    service: AssistantService = request.app.state.assistant
+    return service
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a logged-in user or an API key."""
+
+    user_id: int | None
+    role: Role
+    name: str
+    resident_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Anyone but a resident."""
+        return self.role is not Role.RESIDENT
+
+
+def _token_from(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.cookies.get("wuye_token")
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """Authenticate by ``Authorization: Bearer <token>``, the login cookie, or ``X-API-Key``.
+
+    Raises:
+        ApiError: 401 when no valid credential is given.
+    """
+    raw_key = request.headers.get("x-api-key")
+    if raw_key:
+        key = accounts.api_key(session, key_hash=key_hash(raw_key))
+        if key is None:
+            raise ApiError(401, "invalid or revoked API key", code="unauthorized")
+        return Principal(None, Role(key.role), f"key:{key.name}")
+    token = _token_from(request)
+    if not token:
+        raise ApiError(401, "log in first (Authorization: Bearer <token>) or send X-API-Key", code="unauthorized")
+    try:
+        claims = read_token(token, secret=request.app.state.settings.api.secret_key.get_secret_value())
+    except TokenError as exc:
+        raise ApiError(401, str(exc), code="unauthorized") from exc
+    user = accounts.user_by_id(session, user_id=int(claims["sub"]))
+    if user is None:
+        raise ApiError(401, "account disabled or removed", code="unauthorized")
+    return Principal(user.id, Role(user.role), user.display_name or user.username, user.resident_id)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise ApiError(403, f"this needs one of the roles: {allowed}", code="forbidden")
+        return principal
+
+    return check
+
+
+Staff = Annotated[Principal, Depends(require(Role.AGENT, Role.MANAGER, Role.ADMIN))]
+Resident = Annotated[Principal, Depends(require(Role.RESIDENT))]
+Manager = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Trainer = Annotated[Principal, Depends(require(Role.TRAINER, Role.MANAGER, Role.ADMIN))]

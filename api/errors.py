@@ -1,0 +1,86 @@
+"""The one mapping from domain errors to HTTP: a JSON body naming the problem, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.errors import MissingFieldError, TicketNotFoundError, TransitionError
+from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
+from kb.errors import KBValidationError
+
+log = logging.getLogger("wuye.api")
+
+
+class ApiError(Exception):
+    """An error raised by a route with its status and message."""
+
+    def __init__(self, status: int, message: str, *, code: str = "error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def _body(code: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "problem": e["msg"]}
+                  for e in exc.errors()]
+        first = fields[0] if fields else {"field": "", "problem": "invalid request"}
+        return JSONResponse(_body("invalid_request", f"{first['field'] or 'body'}: {first['problem']}",
+                                  fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_body("http_error", str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(TicketNotFoundError)
+    async def not_found(_: Request, exc: TicketNotFoundError) -> JSONResponse:
+        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(MissingFieldError)
+    async def missing(_: Request, exc: MissingFieldError) -> JSONResponse:
+        return JSONResponse(_body("missing_fields", str(exc), fields=list(exc.fields)), status_code=422)
+
+    @app.exception_handler(TransitionError)
+    async def transition(_: Request, exc: TransitionError) -> JSONResponse:
+        return JSONResponse(_body("invalid_transition", str(exc)), status_code=409)
+
+    @app.exception_handler(KBValidationError)
+    async def kb_invalid(_: Request, exc: KBValidationError) -> JSONResponse:
+        return JSONResponse(_body("kb_invalid", str(exc)), status_code=422)
+
+    @app.exception_handler(IngestError)
+    async def index_error(_: Request, exc: IngestError) -> JSONResponse:
+        status = 503 if isinstance(exc, IndexMissingError | IndexMismatchError) else 409
+        return JSONResponse(_body("index_unavailable" if status == 503 else "ingest_error", str(exc)),
+                            status_code=status)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        return JSONResponse(_body("database_unavailable", "the database is unavailable; try again shortly"),
+                            status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # the only blind catch
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(_body("internal_error", "unexpected server error; it has been logged"),
+                            status_code=500)

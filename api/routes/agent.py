@@ -1,0 +1,72 @@
+"""Agent console data: the queue by deadline, suggested replies, the reply linter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
+from api.errors import ApiError
+from api.schemas import LintIn, SuggestIn, TicketOut
+from assistant.replies import CaseFacts, ReplyLinter, situations_for, suggest
+from assistant.store import repository as repo
+from kb.schema import Category, TriggerKind, Urgency
+
+router = APIRouter(prefix="/api/agent", tags=["agent"])
+
+
+@router.get("/queue", response_model=list[TicketOut])
+def queue(request: Request, session: SessionDep, _: Staff) -> list[TicketOut]:
+    """Open tickets, the one with the least time left first."""
+    now = datetime.now(UTC)
+    share = request.app.state.assistant.rules.urgency.sla_warning_share
+    rows = [t for t in repo.list_tickets(session) if t.status not in ("closed", "callback_done")]
+    out = [TicketOut.of(t, share, now) for t in rows]
+    return sorted(out, key=lambda t: (t.seconds_left is None, t.seconds_left if t.seconds_left is not None else 0,
+                                      t.urgency))
+
+
+def _lint_json(result: Any) -> dict[str, Any]:
+    return {"ok": result.ok, "findings": [
+        {"rule": f.rule, "kind": f.kind, "text": f.text, "start": f.start, "end": f.end, "message": f.message,
+         "suggestion": f.suggestion, "basis": list(f.basis)} for f in result.findings]}
+
+
+@router.post("/suggest")
+def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDep, _: Staff) -> dict[str, Any]:
+    """The top 3 replies for a ticket, filled and cited, with the SOP's next steps and similar earlier tickets."""
+    if not body.ticket_number:
+        raise ApiError(422, "ticket_number: give the ticket to suggest replies for", code="invalid_request")
+    t = repo.get_ticket(session, number=body.ticket_number)
+    kinds = set(t.escalation.get("kinds", []))
+    due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
+    facts = CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address, t.phone,
+                      t.description[:40], t.number or "", due,
+                      complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == Category.COMPLAINT.value,
+                      repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
+    linter = ReplyLinter(assistant.rules)
+    suggestions = suggest(assistant.kb, facts, linter=linter)
+    similar = [
+        {"number": s.number, "description": s.description[:80], "status": s.status,
+         "resolution": next((e.note for e in reversed(repo.get_ticket(session, number=s.number).events)
+                             if e.to_status == "resolved"), None)}
+        for s in repo.household_tickets(session, address=t.address, since=t.created_at.replace(year=t.created_at.year - 1))
+        if s.number != t.number and s.category == t.category][:5]
+    return {
+        "ticket": t.number,
+        "suggestions": [{"text": s.text, "scripts": s.script_id.split("+"), "scenario": s.scenario,
+                         "basis": list(s.basis), "lint": _lint_json(s.lint)} for s in suggestions],
+        "next_steps": list(suggestions[0].next_steps) if suggestions else [],
+        "similar_tickets": similar,
+        "draft_lint": _lint_json(linter.run(body.draft, situations=situations_for(facts))) if body.draft else None,
+    }
+
+
+@router.post("/lint")
+def lint(body: LintIn, assistant: AssistantDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Check a reply for banned phrases and missing required elements."""
+    if not principal.is_staff and principal.role.value != "trainer":
+        raise ApiError(403, "this needs a staff role", code="forbidden")
+    return _lint_json(ReplyLinter(assistant.rules).run(body.text, situations=("first_contact", "repair")))

@@ -1,0 +1,40 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Index loaded, database reachable, and the model the index was built with."""
+    state = request.app.state
+    checks: dict[str, object] = {}
+    ok = True
+    try:
+        index = state.assistant.retriever.index
+        checks["index"] = {"version": index.version, "chunks": index.manifest.n_chunks,
+                           "model": index.manifest.model_id, "dimension": index.manifest.dimension,
+                           "index_type": index.manifest.index_type.value}
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure as not ready
+        ok = False
+        checks["index"] = f"not loaded: {exc}"
+    try:
+        with state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        ok = False
+        checks["database"] = f"unreachable: {exc.__class__.__name__}"
+    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)

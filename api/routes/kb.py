@@ -1,0 +1,105 @@
+"""Knowledge: search, entry detail, background re-ingest with progress and atomic swap."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import Admin, AssistantDep, PrincipalDep
+from api.errors import ApiError
+from assistant.types import Filters
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge"])
+
+
+@dataclass
+class IngestJob:
+    """The state of the one background ingest a server runs at a time."""
+
+    state: str = "idle"  # idle | running | done | failed
+    started: float | None = None
+    finished: float | None = None
+    message: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@router.get("/search")
+def search(assistant: AssistantDep, _: PrincipalDep, q: str = Query(min_length=1, max_length=500),
+           top_k: int = Query(5, ge=1, le=50), kind: list[str] | None = Query(None),
+           department: str | None = Query(None, max_length=32)) -> dict[str, Any]:
+    """Hybrid search over the KB."""
+    r = assistant.retriever.run(q, top_k=top_k, filters=Filters(tuple(kind or ()),
+                                                               (department,) if department else ()))
+    return {"query": q, "found": r.found, "best_dense": r.best_dense, "hits": [
+        {"entry_id": h.chunk.entry_id, "citation": h.citation, "title": h.chunk.title, "clause": h.chunk.clause,
+         "heading": " › ".join(h.chunk.heading_path), "kind": h.chunk.kind, "snippet": h.chunk.text[:200],
+         "score": h.score, "dense": h.dense, "bm25": h.sparse} for h in r.hits]}
+
+
+@router.get("/entries/{entry_id}")
+def entry(entry_id: str, assistant: AssistantDep, _: PrincipalDep) -> dict[str, Any]:
+    """An article (with its clauses) or an FAQ entry."""
+    kb = assistant.kb
+    article = kb.article(entry_id.split("#")[0])
+    if article is not None:
+        m = article.meta
+        return {"id": m.id, "kind": m.type.value, "title": m.title, "department": m.department, "tags": m.tags,
+                "effective_from": m.effective_from, "effective_to": m.effective_to, "scope": m.scope,
+                "note": m.note, "clauses": [{"ref": c.ref, "number": c.number, "heading": c.heading, "text": c.text}
+                                            for c in article.clauses]}
+    faq = next((e for e in kb.faqs if e.id == entry_id), None)
+    if faq is None:
+        raise ApiError(404, f"KB entry {entry_id} not found", code="not_found")
+    return {"id": faq.id, "kind": "faq", "title": faq.question, "question": faq.question,
+            "paraphrases": faq.paraphrases, "answer": faq.answer, "basis": faq.basis, "department": faq.department,
+            "tags": faq.tags}
+
+
+@router.post("/ingest", status_code=202)
+def ingest(request: Request, _: Admin, full: bool = False) -> dict[str, Any]:
+    """Re-ingest the KB in the background; the new index is swapped in atomically when complete."""
+    job: IngestJob = request.app.state.ingest_job
+    if not job.lock.acquire(blocking=False):
+        raise ApiError(409, "an ingest is already running", code="ingest_running")
+    job.state, job.started, job.finished, job.message, job.report = "running", time.time(), None, "loading KB", {}
+    settings = request.app.state.settings
+    assistant = request.app.state.assistant
+
+    def work() -> None:
+        from ingest.corpus import collect
+        from ingest.index import IndexBuilder
+        from ingest.tokens import Segmenter
+
+        try:
+            corpus = collect(settings.ingest)
+            job.message = f"embedding {len(corpus.chunks)} chunks"
+            report = IndexBuilder(settings.ingest.model_copy(update={"progress": False}),
+                                  assistant.retriever._embedder, Segmenter(corpus.lexicon)).run(corpus.chunks,
+                                                                                               full=full)
+            assistant.retriever.reload()
+            job.state, job.message = "done", f"index {report.version} is live"
+            job.report = {"version": report.version, "chunks": report.n_chunks, "vectors": report.n_vectors,
+                          "embedded": report.vectors_embedded, "reused": report.vectors_reused,
+                          "added": list(report.added), "changed": list(report.changed),
+                          "removed": list(report.removed), "seconds": report.seconds}
+        except Exception as exc:  # noqa: BLE001 - reported to the admin; the old index keeps serving
+            job.state, job.message = "failed", f"{exc} (the previous index is still serving)"
+        finally:
+            job.finished = time.time()
+            job.lock.release()
+
+    threading.Thread(target=work, name="ingest", daemon=True).start()
+    return {"state": job.state, "message": job.message}
+
+
+@router.get("/ingest")
+def ingest_status(request: Request, _: Admin) -> dict[str, Any]:
+    """Progress of the background ingest."""
+    job: IngestJob = request.app.state.ingest_job
+    return {"state": job.state, "message": job.message, "report": job.report, "started": job.started,
+            "finished": job.finished}

@@ -1,0 +1,273 @@
+"""Request and response shapes of the HTTP API (never ORM rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.service import Reply
+from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
+
+MAX_MESSAGE = 4000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginIn(_In):
+    """Credentials."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    """A login token."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: str
+    display_name: str
+    expires_in: int
+
+
+class ChatIn(_In):
+    """A resident's message."""
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    conversation_id: str | None = Field(None, max_length=36, pattern=r"^[0-9a-f-]{36}$")
+
+
+class CitationOut(BaseModel):
+    """A KB entry an answer rests on."""
+
+    entry_id: str
+    title: str
+    clause: str | None
+    ref: str
+    score: float
+
+
+class DeadlineOut(BaseModel):
+    """A committed time limit, with the time left now."""
+
+    key: str
+    label: str
+    minutes: int
+    due_at: datetime
+    seconds_left: int
+    state: str
+
+
+class ChatOut(BaseModel):
+    """The assistant's reply."""
+
+    conversation_id: str
+    turn_id: int
+    reply: str
+    intent: str
+    emergency: bool
+    handoff: bool
+    category: str
+    urgency: int
+    department: str
+    escalation: list[str]
+    citations: list[CitationOut]
+    missing_fields: list[str]
+    ticket_number: str | None
+    deadlines: list[DeadlineOut]
+
+    @classmethod
+    def from_reply(cls, reply: Reply, conversation_id: str, turn_id: int, now: datetime) -> ChatOut:
+        """Map a service reply."""
+        return cls(
+            conversation_id=conversation_id,
+            turn_id=turn_id,
+            reply=reply.text,
+            intent=reply.intent.value,
+            emergency=reply.emergency,
+            handoff=reply.handoff,
+            category=reply.triage.category.value,
+            urgency=int(reply.decision.urgency),
+            department=reply.triage.department,
+            escalation=[f"{r.rule}: {r.detail}" for r in reply.decision.reasons],
+            citations=[CitationOut(entry_id=c.entry_id, title=c.title, clause=c.clause, ref=c.ref, score=c.score)
+                       for c in reply.citations],
+            missing_fields=list(reply.missing),
+            ticket_number=reply.ticket_number,
+            deadlines=[DeadlineOut(key=d.key, label=d.label, minutes=d.minutes, due_at=d.due,
+                                   seconds_left=int((d.due - now).total_seconds()), state="ok")
+                       for d in reply.deadlines],
+        )
+
+
+class TurnOut(BaseModel):
+    """One stored exchange."""
+
+    id: int
+    message: str
+    answer: str
+    urgency: int | None
+    category: str | None
+    handoff: bool
+    citations: list[dict[str, Any]]
+    ticket_id: int | None
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    """A conversation and its turns."""
+
+    id: str
+    created_at: datetime
+    turns: list[TurnOut]
+
+
+class EventOut(BaseModel):
+    """An audit-trail entry."""
+
+    actor: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+    at: datetime
+
+    @classmethod
+    def of(cls, e: TicketEvent) -> EventOut:
+        """Map an event row."""
+        return cls(actor=e.actor, from_status=e.from_status, to_status=e.to_status, note=e.note, at=e.at)
+
+
+def deadline_out(d: DeadlineRow, now: datetime, share: float) -> DeadlineOut:
+    """A deadline row with its live state."""
+    if d.met_at is not None:
+        state = "met" if d.met_at <= d.due_at else "breached"
+    elif now > d.due_at:
+        state = "breached"
+    elif d.minutes and (now - d.starts_at).total_seconds() >= share * d.minutes * 60:
+        state = "warning"
+    else:
+        state = "ok"
+    return DeadlineOut(key=d.key, label=d.label, minutes=d.minutes, due_at=d.due_at,
+                       seconds_left=int((d.due_at - now).total_seconds()), state=state)
+
+
+class TicketOut(BaseModel):
+    """A ticket as the API shows it."""
+
+    number: str
+    status: str
+    category: str
+    urgency: int
+    department: str
+    route: str | None
+    resident_name: str
+    phone: str
+    address: str
+    description: str
+    details: dict[str, Any]
+    assignee: str | None
+    escalated: bool
+    escalation: dict[str, Any]
+    required_attachments: list[Any]
+    photos: list[Any]
+    related: list[Any]
+    satisfaction: int | None
+    created_at: datetime
+    deadlines: list[DeadlineOut]
+    next_due_at: datetime | None
+    seconds_left: int | None
+
+    @classmethod
+    def of(cls, t: Ticket, share: float, now: datetime | None = None) -> TicketOut:
+        """Map a ticket row with live deadlines."""
+        now = now or datetime.now(UTC)
+        deadlines = [deadline_out(d, now, share) for d in t.deadlines]
+        open_ = [d for d in deadlines if d.state in ("ok", "warning", "breached") and
+                 not any(r.met_at for r in t.deadlines if r.key == d.key)]
+        nxt = min((d.due_at for d in open_), default=None)
+        return cls(number=t.number or "", status=t.status, category=t.category, urgency=t.urgency,
+                   department=t.department, route=t.route, resident_name=t.resident_name, phone=t.phone,
+                   address=t.address, description=t.description, details=t.details, assignee=t.assignee,
+                   escalated=t.escalated, escalation=t.escalation, required_attachments=t.required_attachments,
+                   photos=t.photos, related=t.related, satisfaction=t.satisfaction, created_at=t.created_at,
+                   deadlines=deadlines, next_due_at=nxt,
+                   seconds_left=int((nxt - now).total_seconds()) if nxt else None)
+
+
+class TicketDetailOut(TicketOut):
+    """A ticket with its audit trail."""
+
+    events: list[EventOut]
+
+
+class TicketCreateIn(_In):
+    """A ticket entered by an agent (the form's mandatory fields are checked like the chat's)."""
+
+    resident_name: str = Field("", max_length=64)
+    phone: str = Field("", max_length=32)
+    address: str = Field("", max_length=64)
+    description: str = Field("", max_length=MAX_MESSAGE)
+
+
+class TransitionIn(_In):
+    """Move a ticket along its lifecycle."""
+
+    to: Literal["dispatched", "in_progress", "resolved", "callback_done", "closed", "reopened"]
+    note: str | None = Field(None, max_length=2000)
+    assignee: str | None = Field(None, max_length=64)
+    photos: list[str] = Field(default_factory=list, max_length=20)
+
+
+class AssignIn(_In):
+    """Assign a ticket."""
+
+    assignee: str = Field(min_length=1, max_length=64)
+
+
+class RatingIn(_In):
+    """The resident's satisfaction rating after the callback."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class TriageIn(_In):
+    """A message to triage, with an optional resident profile."""
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    vulnerable: bool = False
+
+
+class SuggestIn(_In):
+    """What to suggest replies for."""
+
+    ticket_number: str | None = Field(None, max_length=32)
+    conversation_id: str | None = Field(None, max_length=36)
+    draft: str | None = Field(None, max_length=MAX_MESSAGE, description="The agent's own draft, to lint")
+
+
+class LintIn(_In):
+    """A reply to check."""
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+class ChatMessage(BaseModel):
+    """OpenAI chat message."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatCompletionIn(BaseModel):
+    """OpenAI chat-completions request (the fields we use; others are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(max_length=128)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False

@@ -1,0 +1,200 @@
+// wuye pages: plain JavaScript, every server string inserted with textContent (never innerHTML).
+const $ = (sel, root = document) => root.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c ?? "")));
+  return node;
+};
+const api = async (path, options = {}) => {
+  const res = await fetch(path, { credentials: "same-origin", headers: { "Content-Type": "application/json" }, ...options });
+  if (res.status === 401 && !location.pathname.startsWith("/login")) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("login"); }
+  const body = res.headers.get("content-type")?.includes("json") ? await res.json() : await res.text();
+  if (!res.ok) throw new Error(body?.error?.message || res.statusText);
+  return body;
+};
+const fmtLeft = (s) => {
+  if (s === null || s === undefined) return "—";
+  const neg = s < 0; s = Math.abs(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const t = h ? `${h}小时${m}分` : `${m}分${String(sec).padStart(2, "0")}秒`;
+  return neg ? `已超时 ${t}` : t;
+};
+const ROLE_PAGES = { resident: [["/chat", "在线客服"]], agent: [["/agent", "工作台"]], trainer: [["/trainer", "培训考核"]],
+  manager: [["/manager", "数据看板"], ["/agent", "工作台"]], admin: [["/admin", "知识库"], ["/agent", "工作台"], ["/manager", "看板"]] };
+
+async function header() {
+  const page = document.body.dataset.page;
+  if (page === "login" || page === "index") return null;
+  const me = await api("/api/auth/me");
+  $("#who").textContent = `${me.name}（${me.role}）`;
+  for (const [href, label] of ROLE_PAGES[me.role] || []) $("#nav").append(el("a", { href }, label));
+  $("#nav").append(el("a", { href: "#", onclick: async (e) => { e.preventDefault(); await api("/api/auth/logout", { method: "POST" }); location.href = "/login"; } }, "退出"));
+  return me;
+}
+
+function loginPage() {
+  $("#login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const t = await api("/api/auth/login", { method: "POST", body: JSON.stringify({ username: f.get("username"), password: f.get("password") }) });
+      const next = new URLSearchParams(location.search).get("next");
+      location.href = next && next.startsWith("/") ? next : (ROLE_PAGES[t.role]?.[0]?.[0] || "/");
+    } catch (err) { $("#login-error").textContent = err.message; }
+  });
+}
+
+function chatPage() {
+  let conversation = null;
+  const box = $("#messages");
+  const add = (who, text, extra = {}) => {
+    const m = el("div", { class: `msg ${who}${extra.emergency ? " emergency" : ""}` }, text);
+    if (extra.citations?.length) {
+      const c = el("div", { class: "cites" }, "来源：");
+      for (const cite of extra.citations) {
+        c.append(el("a", { "data-ref": cite.ref, onclick: () => openEntry(cite.entry_id, cite.ref) }, `${cite.title}（${cite.ref}）`));
+      }
+      m.append(c);
+    }
+    box.append(m); box.scrollTop = box.scrollHeight; return m;
+  };
+  add("bot", "您好，这里是示例物业在线客服。报修、投诉、缴费、装修等问题都可以直接告诉我。");
+  const send = async (text) => {
+    add("me", text);
+    const pending = add("bot", "…");
+    try {
+      const res = await fetch("/api/chat?stream=true", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ message: text, conversation_id: conversation }) });
+      if (!res.ok) { const body = await res.json(); throw new Error(body?.error?.message || res.statusText); }
+      const reader = res.body.getReader(); const dec = new TextDecoder(); let buf = ""; let shown = "";
+      for (;;) {
+        const { value, done } = await reader.read(); if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const chunk = buf.slice(0, i); buf = buf.slice(i + 2);
+          const ev = /event: (\w+)/.exec(chunk)?.[1]; const data = JSON.parse(/data: (.*)/s.exec(chunk)?.[1] || "{}");
+          if (ev === "meta") { conversation = data.conversation_id; if (data.emergency) { $("#emergency-banner").classList.remove("hidden"); pending.classList.add("emergency"); } }
+          if (ev === "delta") { shown += data.text; pending.textContent = shown; }
+          if (ev === "done") { pending.remove(); add("bot", data.reply, data); ticketCard(data); }
+        }
+      }
+    } catch (err) { pending.textContent = "发送失败：" + err.message; }
+  };
+  $("#chat-form").addEventListener("submit", (e) => { e.preventDefault(); const t = $("#chat-input").value.trim(); if (t) { $("#chat-input").value = ""; send(t); } });
+  $("#handoff").addEventListener("click", () => send("转人工"));
+}
+
+function ticketCard(data) {
+  if (!(data.intent === "report" || data.intent === "emergency" || data.ticket_number)) return;
+  const card = $("#ticket-card"); card.classList.remove("hidden");
+  const dl = $("#ticket-fields"); dl.replaceChildren();
+  const row = (k, v) => { dl.append(el("dt", {}, k), el("dd", {}, v)); };
+  row("工单号", data.ticket_number || "（信息补全后生成）");
+  row("类别", data.category); row("紧急程度", `${data.urgency}级`); row("负责部门", data.department);
+  if (data.missing_fields.length) row("待补充", data.missing_fields.map((f) => ({ resident_name: "姓名", phone: "电话", address: "地址", description: "问题描述" }[f] || f)).join("、"));
+  for (const d of data.deadlines) row(d.label, new Date(d.due_at).toLocaleString("zh-CN"));
+}
+
+async function openEntry(entryId, ref) {
+  const e = await api(`/api/kb/entries/${encodeURIComponent(entryId)}`);
+  const body = $("#entry-body"); body.replaceChildren(el("h3", {}, e.title));
+  if (e.kind === "faq") body.append(el("p", {}, e.answer));
+  else for (const c of e.clauses) { const p = el("p", {}, `${c.number} ${c.heading}\n${c.text}`); if (c.ref === ref) p.style.background = "#fff3c4"; body.append(p); }
+  $("#entry-dialog").showModal();
+}
+
+function lintView(result, target) {
+  target.replaceChildren();
+  if (result.ok) { target.append(el("p", { class: "ok" }, "✓ 通过：无推诿用语，必备要素齐全")); return; }
+  for (const f of result.findings) target.append(el("div", { class: "finding" }, `${f.message}${f.text ? `（位置 ${f.start}–${f.end}）` : ""} → 建议：${f.suggestion}`));
+}
+
+function agentPage() {
+  let current = null;
+  const load = async () => {
+    const rows = await api("/api/agent/queue");
+    const tbody = $("#queue tbody"); tbody.replaceChildren();
+    for (const t of rows) {
+      const tr = el("tr", { class: `row-click u${t.urgency}`, "data-number": t.number, onclick: () => show(t.number) },
+        el("td", {}, t.number), el("td", {}, `${t.urgency}级`), el("td", {}, t.category), el("td", {}, t.department), el("td", {}, t.address),
+        el("td", { class: "countdown", "data-due": t.next_due_at || "" }, fmtLeft(t.seconds_left)), el("td", {}, t.status));
+      tbody.append(tr);
+    }
+  };
+  const show = async (number) => {
+    current = number;
+    const t = await api(`/api/tickets/${encodeURIComponent(number)}`);
+    const d = $("#detail-body"); d.replaceChildren(
+      el("p", {}, `${t.number} · ${t.category} · ${t.urgency}级 · ${t.department}${t.escalated ? " · 已升级" : ""}`),
+      el("p", {}, `${t.resident_name} ${t.phone} ${t.address}`), el("p", {}, t.description));
+    for (const dl of t.deadlines) d.append(el("p", { class: dl.state === "breached" ? "late" : dl.state === "warning" ? "warn" : "muted" }, `${dl.label}：${new Date(dl.due_at).toLocaleString("zh-CN")}（${dl.state}）`));
+    $("#events").replaceChildren(...t.events.map((e) => el("li", {}, `${new Date(e.at).toLocaleString("zh-CN")} ${e.actor}：${e.from_status || "—"} → ${e.to_status}${e.note ? "（" + e.note + "）" : ""}`)));
+    const s = await api("/api/agent/suggest", { method: "POST", body: JSON.stringify({ ticket_number: number }) });
+    $("#suggestions").replaceChildren(...s.suggestions.map((x) => el("div", { class: "sugg" }, el("p", {}, x.text),
+      el("p", { class: "basis" }, `话术 ${x.scripts.join(" + ")} · 依据 ${x.basis.join("、")}`),
+      el("button", { type: "button", onclick: () => { $("#reply-draft").value = x.text; } }, "采用"))));
+  };
+  $("#lint-btn").addEventListener("click", async () => lintView(await api("/api/agent/lint", { method: "POST", body: JSON.stringify({ text: $("#reply-draft").value || " " }) }), $("#lint-result")));
+  $("#transition-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); if (!current) return; const f = new FormData(e.target);
+    try {
+      await api(`/api/tickets/${encodeURIComponent(current)}/transition`, { method: "POST", body: JSON.stringify({ to: f.get("to"), assignee: f.get("assignee") || null, note: f.get("note") || null, photos: f.get("photos") ? [f.get("photos")] : [] }) });
+      $("#transition-error").textContent = ""; await show(current); await load();
+    } catch (err) { $("#transition-error").textContent = err.message; }
+  });
+  $("#create-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); const f = Object.fromEntries(new FormData(e.target));
+    try { const t = await api("/api/tickets", { method: "POST", body: JSON.stringify(f) }); $("#create-error").textContent = `已创建 ${t.number}`; await load(); }
+    catch (err) { $("#create-error").textContent = err.message; }
+  });
+  setInterval(() => { for (const td of document.querySelectorAll(".countdown")) { if (td.dataset.due) { const s = Math.round((new Date(td.dataset.due) - Date.now()) / 1000); td.textContent = fmtLeft(s); td.className = "countdown " + (s < 0 ? "late" : ""); } } }, 1000);
+  load(); setInterval(load, 30000);
+}
+
+function trainerPage() {
+  $("#lint-btn").addEventListener("click", async () => lintView(await api("/api/agent/lint", { method: "POST", body: JSON.stringify({ text: $("#reply-draft").value || " " }) }), $("#lint-result")));
+}
+
+function managerPage() {
+  const charts = {};
+  const draw = (id, type, labels, data, label) => {
+    charts[id]?.destroy();
+    charts[id] = new Chart($(id), { type, data: { labels, datasets: [{ label, data }] }, options: { responsive: true, plugins: { legend: { display: type !== "bar" && type !== "line" } } } });
+  };
+  const load = async () => {
+    const d = await api(`/api/dashboard?period=${$("#period").value}`);
+    const pct = (x) => (x === null ? "—" : (100 * x).toFixed(1) + "%");
+    const mins = (x) => (x === null ? "—" : x.toFixed(0) + " 分钟");
+    $("#kpis").replaceChildren(...[["工单总数", d.total], ["SLA 达成率", pct(d.sla_compliance)], ["响应时长中位数", mins(d.median_response_minutes)],
+      ["解决时长中位数", mins(d.median_resolution_minutes)], ["重复投诉率", pct(d.repeat_complaint_rate)], ["满意度", d.satisfaction === null ? "—" : d.satisfaction.toFixed(2)]]
+      .map(([k, v]) => el("div", { class: "kpi" }, k, el("b", {}, v))));
+    draw("#chart-series", "line", Object.keys(d.series), Object.values(d.series), "工单量");
+    draw("#chart-category", "doughnut", Object.keys(d.by_category), Object.values(d.by_category), "类别");
+    draw("#chart-urgency", "bar", Object.keys(d.by_urgency).map((k) => k + "级"), Object.values(d.by_urgency), "紧急程度");
+    draw("#chart-status", "pie", Object.keys(d.by_status), Object.values(d.by_status), "状态");
+  };
+  $("#period").addEventListener("change", load); load();
+}
+
+function adminPage() {
+  $("#kb-search").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await api(`/api/kb/search?q=${encodeURIComponent(new FormData(e.target).get("q"))}&top_k=8`);
+    $("#kb-hits").replaceChildren(...r.hits.map((h) => el("li", {}, el("a", { href: "#", onclick: async (ev) => { ev.preventDefault(); const x = await api(`/api/kb/entries/${encodeURIComponent(h.entry_id)}`);
+      $("#kb-entry").textContent = x.kind === "faq" ? `${x.title}\n\n${x.answer}\n\n依据：${x.basis.join("、")}` : `${x.title}\n\n` + x.clauses.map((c) => `${c.number} ${c.heading}\n${c.text}`).join("\n\n"); } }, `[${h.citation}] ${h.heading}`), ` score ${h.score}`)));
+  });
+  const poll = async () => { const s = await api("/api/kb/ingest"); $("#ingest-status").textContent = `${s.state}：${s.message}`; if (s.state === "running") setTimeout(poll, 1000); };
+  $("#ingest-btn").addEventListener("click", async () => { try { await api("/api/kb/ingest", { method: "POST" }); } catch (err) { $("#ingest-status").textContent = err.message; } poll(); });
+  poll();
+}
+
+(async () => {
+  const page = document.body.dataset.page;
+  if (page === "login") return loginPage();
+  await header();
+  ({ chat: chatPage, agent: agentPage, trainer: trainerPage, manager: managerPage, admin: adminPage }[page] || (() => {}))();
+})();

@@ -1,0 +1,175 @@
+"""Agent assist: the reply linter (banned phrases, required elements) and suggested replies from the scripts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from assistant.scripts import pick, render
+from assistant.sla import sla_text
+from kb.load import KnowledgeBase, Rules
+from kb.schema import Category, ScriptScenario, Urgency
+
+Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in a reply, located in the text, with the rule it breaks and a better wording."""
+
+    rule: str
+    kind: str  # banned | missing
+    text: str
+    start: int
+    end: int
+    message: str
+    suggestion: str
+    basis: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LintResult:
+    """The linter's verdict."""
+
+    ok: bool
+    findings: tuple[Finding, ...]
+
+
+def _loose(phrase: str) -> re.Pattern[str]:
+    """Match a phrase with any spacing or punctuation between its characters (不 清 楚, 不-归-我-管)."""
+    chars = [re.escape(c) for c in phrase if not c.isspace()]
+    return re.compile(r"[\s\W_]{0,2}".join(chars))
+
+
+class ReplyLinter:
+    """Checks an agent's reply against kb/rules/banned_phrases.yaml."""
+
+    def __init__(self, rules: Rules) -> None:
+        self._phrases = [(p, [_loose(v) for v in (p.phrase, *p.variants)]) for p in rules.banned.phrases]
+        self._elements = rules.banned.elements
+
+    def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",)) -> LintResult:
+        """Find banned phrases (and their variants) and missing required elements.
+
+        Args:
+            text: The reply.
+            situations: Which element sets apply, e.g. ("first_contact", "repair").
+
+        Returns:
+            ok = no finding; each finding names the rule and a suggested rewording.
+        """
+        findings: list[Finding] = []
+        taken: list[tuple[int, int]] = []
+        for phrase, patterns in self._phrases:
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    if any(a < m.end() and m.start() < b for a, b in taken):
+                        continue
+                    taken.append((m.start(), m.end()))
+                    findings.append(Finding(f"banned:{phrase.phrase}", "banned", m.group(0), m.start(), m.end(),
+                                            f"推诿用语「{m.group(0)}」：{phrase.reason}", phrase.rewrite,
+                                            tuple(phrase.basis)))
+        wanted = set(situations)
+        for el in self._elements:
+            if not (wanted & set(el.situations)) and "any" not in el.situations:
+                continue
+            if not any(c in text for c in el.cues):
+                findings.append(Finding(f"missing:{el.name}", "missing", "", 0, 0, f"缺少「{el.label}」",
+                                        el.suggestion, tuple(el.basis)))
+        findings.sort(key=lambda f: (f.kind != "banned", f.start))
+        return LintResult(not findings, tuple(findings))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What a suggestion is filled with."""
+
+    category: Category
+    urgency: Urgency
+    department: str
+    resident_name: str = ""
+    address: str = ""
+    phone: str = ""
+    issue: str = ""
+    ticket_no: str = ""
+    deadline: datetime | None = None
+    complaint: bool = False
+    repeat: bool = False
+    emergency_cues: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A suggested reply: the filled script, where it comes from, and its lint verdict."""
+
+    text: str
+    script_id: str
+    scenario: str
+    basis: tuple[str, ...]
+    lint: LintResult
+    next_steps: tuple[str, ...] = field(default=())
+
+
+def situations_for(facts: CaseFacts) -> tuple[Situation, ...]:
+    """The element sets a reply to this case must satisfy."""
+    if facts.urgency == Urgency.LEVEL_1:
+        return ("emergency",)
+    if facts.complaint or facts.category is Category.COMPLAINT:
+        return ("complaint",)
+    return ("repair",)
+
+
+def suggest(kb: KnowledgeBase, facts: CaseFacts, *, linter: ReplyLinter | None = None, k: int = 3) -> list[Suggestion]:
+    """The top ``k`` replies for a case, built from the standard scripts and filled with its specifics.
+
+    Each reply combines the scripts the situation needs (safety instruction, soothing, repeating the key
+    information, committing the time limit) so that it passes the linter; every one is linted anyway.
+    """
+    linter = linter or ReplyLinter(kb.rules)
+    rules = kb.rules
+    values = {"resident_name": facts.resident_name, "address": facts.address, "phone": facts.phone,
+              "issue": facts.issue, "department": facts.department, "ticket_no": facts.ticket_no,
+              "sla_text": sla_text(rules, facts.urgency),
+              "deadline": f"{facts.deadline.astimezone():%m月%d日 %H:%M}" if facts.deadline else "",
+              "callback_time": f"{facts.deadline.astimezone():%m月%d日 %H:%M}" if facts.deadline else ""}
+    scripts = kb.scripts
+    commit = pick(scripts, ScriptScenario.COMMIT_TIME, category=facts.category, urgency=facts.urgency)
+    repeat = pick(scripts, ScriptScenario.REPEAT, category=facts.category, text=facts.issue)
+    greet = pick(scripts, ScriptScenario.GREETING, text="线上 在线")
+    plans: list[tuple[ScriptScenario, list]] = []  # type: ignore[type-arg]
+    if facts.urgency == Urgency.LEVEL_1:
+        emergency = pick(scripts, ScriptScenario.EMERGENCY, text=facts.emergency_cues or facts.issue)
+        handoff = pick(scripts, ScriptScenario.HANDOFF, urgency=Urgency.LEVEL_1, text="紧急 值班")
+        plans = [(ScriptScenario.EMERGENCY, [emergency, repeat, commit]),
+                 (ScriptScenario.HANDOFF, [emergency, handoff, commit]),
+                 (ScriptScenario.REPEAT, [repeat, emergency, commit])]
+    elif facts.complaint or facts.repeat or facts.category is Category.COMPLAINT:
+        soothe = pick(scripts, ScriptScenario.SOOTHING, text="多次 重复" if facts.repeat else "态度 服务")
+        apology = pick(scripts, ScriptScenario.APOLOGY, text=facts.issue)
+        plans = [(ScriptScenario.SOOTHING, [soothe, repeat, commit]),
+                 (ScriptScenario.APOLOGY, [apology, soothe, commit]),
+                 (ScriptScenario.REPEAT, [greet, soothe, repeat, commit])]
+    else:
+        follow = pick(scripts, ScriptScenario.HANDOFF, text="负责 转过去 跟进")
+        plans = [(ScriptScenario.COMMIT_TIME, [repeat, commit]),
+                 (ScriptScenario.GREETING, [greet, repeat, commit]),
+                 (ScriptScenario.HANDOFF, [repeat, follow, commit])]
+    clauses = kb.clause_index()
+    level = next(lv for lv in rules.urgency.levels if lv.level == facts.urgency)
+    routing = next(c for c in rules.routing.categories if c.category == facts.category)
+    steps = tuple(f"{ref}：{clauses[ref].text[:120]}" for ref in (*level.basis, *routing.basis) if ref in clauses)
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for scenario, parts in plans:
+        used = list({p.id: p for p in parts if p is not None}.values())
+        if not used:
+            continue
+        text = "".join(render(p, values) for p in used)
+        if text in seen:
+            continue
+        seen.add(text)
+        basis = tuple(dict.fromkeys(ref for p in used for ref in p.basis))
+        out.append(Suggestion(text, "+".join(p.id for p in used), scenario.value, basis,
+                              linter.run(text, situations=situations_for(facts)), steps))
+    return out[:k]
