@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test bench lint install model index eval clean
+.PHONY: run test bench lint install model index eval clean browser screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,18 @@ index: model
 	$(WUYE) ingest
 
 run: index
-	$(WUYE) search
+	$(WUYE) serve
 
-test: model
+# Debian's Chromium (with CJK fonts) for the browser tests; Playwright drives it, it never downloads one.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: model browser
 	$(PY) -m pytest -q
+
+screenshots: model browser
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/api/test_browser.py
 
 eval: index
 	$(WUYE) eval --split test --out var/eval

@@ -251,9 +251,10 @@ class SuggestIn(_In):
 
 
 class LintIn(_In):
-    """A reply to check."""
+    """A reply to check, optionally for a ticket (its situation decides the required elements)."""
 
     text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    ticket_number: str | None = Field(None, max_length=32)
 
 
 class ChatMessage(BaseModel):

@@ -219,3 +219,46 @@ def service(real_kb, retriever):  # type: ignore[no-untyped-def]
     from assistant.service import AssistantService
 
     return AssistantService(real_kb, retriever)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, real_index_dir: Path, model_dir: Path):  # type: ignore[no-untyped-def]
+    """The real server (`wuye serve`) in a subprocess on a free local port, with a fresh database."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    db = tmp_path_factory.mktemp("live") / "live.db"
+    env = {**os.environ, "WUYE_INGEST__INDEX_DIR": str(real_index_dir), "WUYE_INGEST__EMBEDDING_MODEL": str(model_dir),
+           "WUYE_ASSISTANT__DATABASE_URL": f"sqlite:///{db}", "WUYE_API__CHAT_RATE": "1000/minute",
+           "WUYE_API__LOGIN_RATE": "1000/minute"}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("server did not become ready in 120 s")
+        time.sleep(0.5)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)

@@ -34,18 +34,22 @@ def _lint_json(result: Any) -> dict[str, Any]:
          "suggestion": f.suggestion, "basis": list(f.basis)} for f in result.findings]}
 
 
+def _facts(t: Any) -> CaseFacts:
+    kinds = set(t.escalation.get("kinds", []))
+    due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
+    return CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address, t.phone,
+                     t.description[:40], t.number or "", due,
+                     complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == Category.COMPLAINT.value,
+                     repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
+
+
 @router.post("/suggest")
 def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDep, _: Staff) -> dict[str, Any]:
     """The top 3 replies for a ticket, filled and cited, with the SOP's next steps and similar earlier tickets."""
     if not body.ticket_number:
         raise ApiError(422, "ticket_number: give the ticket to suggest replies for", code="invalid_request")
     t = repo.get_ticket(session, number=body.ticket_number)
-    kinds = set(t.escalation.get("kinds", []))
-    due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
-    facts = CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address, t.phone,
-                      t.description[:40], t.number or "", due,
-                      complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == Category.COMPLAINT.value,
-                      repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
+    facts = _facts(t)
     linter = ReplyLinter(assistant.rules)
     suggestions = suggest(assistant.kb, facts, linter=linter)
     similar = [
@@ -65,8 +69,11 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
 
 
 @router.post("/lint")
-def lint(body: LintIn, assistant: AssistantDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Check a reply for banned phrases and missing required elements."""
+def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Check a reply for banned phrases and the elements its situation requires (the ticket's, if given)."""
     if not principal.is_staff and principal.role.value != "trainer":
         raise ApiError(403, "this needs a staff role", code="forbidden")
-    return _lint_json(ReplyLinter(assistant.rules).run(body.text, situations=("first_contact", "repair")))
+    situations: tuple[str, ...] = ("first_contact", "repair")
+    if body.ticket_number:
+        situations = situations_for(_facts(repo.get_ticket(session, number=body.ticket_number)))
+    return _lint_json(ReplyLinter(assistant.rules).run(body.text, situations=situations))

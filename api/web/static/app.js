@@ -138,7 +138,7 @@ function agentPage() {
       el("p", { class: "basis" }, `话术 ${x.scripts.join(" + ")} · 依据 ${x.basis.join("、")}`),
       el("button", { type: "button", onclick: () => { $("#reply-draft").value = x.text; } }, "采用"))));
   };
-  $("#lint-btn").addEventListener("click", async () => lintView(await api("/api/agent/lint", { method: "POST", body: JSON.stringify({ text: $("#reply-draft").value || " " }) }), $("#lint-result")));
+  $("#lint-btn").addEventListener("click", async () => lintView(await api("/api/agent/lint", { method: "POST", body: JSON.stringify({ text: $("#reply-draft").value || " ", ticket_number: current }) }), $("#lint-result")));
   $("#transition-form").addEventListener("submit", async (e) => {
     e.preventDefault(); if (!current) return; const f = new FormData(e.target);
     try {
@@ -163,7 +163,7 @@ function managerPage() {
   const charts = {};
   const draw = (id, type, labels, data, label) => {
     charts[id]?.destroy();
-    charts[id] = new Chart($(id), { type, data: { labels, datasets: [{ label, data }] }, options: { responsive: true, plugins: { legend: { display: type !== "bar" && type !== "line" } } } });
+    charts[id] = new Chart($(id), { type, data: { labels, datasets: [{ label, data }] }, options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: type !== "bar" && type !== "line" } } } });
   };
   const load = async () => {
     const d = await api(`/api/dashboard?period=${$("#period").value}`);

@@ -1,0 +1,134 @@
+"""Headless Chromium (Debian's, driven by Playwright) on the running server: what residents, agents and
+managers see. Set SCREENSHOTS_DIR=docs/screenshots to refresh the README's screenshots."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server, tmp_path):  # type: ignore[no-untyped-def]
+    contexts = []
+
+    def open_as(username: str, path: str, *, mobile: bool = False):  # type: ignore[no-untyped-def]
+        viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        ctx = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)  # lets wait_for_function evaluate
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.goto(f"{live_server}/login?next={path}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "wuye-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{path}")
+        return page
+
+    yield open_as
+    for ctx in contexts:
+        ctx.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    target = os.environ.get("SCREENSHOTS_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=True)
+
+
+def test_resident_reports_burst_pipe_sees_banner_and_ticket(page_for) -> None:
+    page = page_for("resident", "/chat", mobile=True)
+    page.fill("#chat-input", "厨房水管爆了，水一直往外喷！")
+    page.click("#chat-form button[type=submit]")
+    page.wait_for_selector("#emergency-banner:not(.hidden)", timeout=20000)
+    page.wait_for_selector("#ticket-card:not(.hidden)")
+    page.wait_for_function("document.querySelector('#ticket-fields').textContent.includes('GD')")
+    card = page.text_content("#ticket-fields")
+    assert "1级" in card and "工程部" in card
+    assert "总阀" in page.text_content("#messages")
+    _shot(page, "resident-chat-emergency")
+
+
+def test_resident_fee_question_shows_answer_with_citation(page_for) -> None:
+    page = page_for("resident", "/chat", mobile=True)
+    page.fill("#chat-input", "晚交物业费的滞纳金怎么算")
+    page.click("#chat-form button[type=submit]")
+    link = page.wait_for_selector(".cites a[data-ref='FAQ-RES-018']", timeout=20000)
+    assert "依据" in page.text_content("#messages")
+    link.click()
+    page.wait_for_selector("#entry-dialog[open]")
+    assert "滞纳金" in page.text_content("#entry-body")
+    _shot(page, "resident-chat-answer")
+
+
+def test_agent_sees_the_emergency_first_with_a_countdown(page_for) -> None:
+    resident = page_for("resident", "/chat")
+    resident.fill("#chat-input", "卧室灯坏了")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#ticket-card:not(.hidden)", timeout=20000)
+    resident.fill("#chat-input", "楼道里有股很浓的煤气味")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#emergency-banner:not(.hidden)", timeout=20000)
+    page = page_for("agent", "/agent")
+    page.wait_for_selector("#queue tbody tr")
+    first = page.query_selector("#queue tbody tr")
+    assert "1级" in first.text_content()
+    before = page.text_content("#queue tbody tr .countdown")
+    page.wait_for_timeout(1500)
+    after = page.text_content("#queue tbody tr .countdown")
+    assert before != after and "分" in after  # the countdown ticks
+    first.click()
+    page.wait_for_selector("#suggestions .sugg")
+    page.click("#suggestions .sugg button")
+    page.click("#lint-btn")
+    page.wait_for_selector("#lint-result .ok")
+    _shot(page, "agent-console")
+
+
+def test_manager_dashboard_charts_render(page_for) -> None:
+    page = page_for("manager", "/manager")
+    page.wait_for_function("document.querySelectorAll('.kpi').length === 6")
+    drawn = page.evaluate("Object.values(Chart.instances).length")
+    assert drawn == 4
+    _shot(page, "manager-dashboard")
+
+
+def test_trainer_and_admin_pages(page_for) -> None:
+    page = page_for("trainer", "/trainer")
+    page.fill("#reply-draft", "这个我不清楚，你找别人吧")
+    page.click("#lint-btn")
+    page.wait_for_selector("#lint-result .finding")
+    assert "不清楚" in page.text_content("#lint-result")
+    _shot(page, "trainer")
+    admin = page_for("admin", "/admin")
+    admin.fill("input[name=q]", "装修押金")
+    admin.click("#kb-search button")
+    admin.wait_for_selector("#kb-hits li a")
+    admin.click("#kb-hits li a")
+    admin.wait_for_function("document.querySelector('#kb-entry').textContent.length > 10")
+    _shot(admin, "kb-admin")
+
+
+def test_html_in_a_message_is_shown_as_text(page_for) -> None:
+    page = page_for("resident", "/chat")
+    page.fill("#chat-input", "<img src=x onerror=alert(1)><script>alert(2)</script>物业费怎么交")
+    page.click("#chat-form button[type=submit]")
+    page.wait_for_selector(".msg.me")
+    assert page.query_selector("#messages img") is None
+    assert "<script>" in page.text_content(".msg.me")
