@@ -42,7 +42,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         service.warm_up()
         if settings.api.mode == "development":
             with sessions.begin() as session:
-                accounts.ensure_demo(session, password_hash=hash_password(settings.api.demo_password.get_secret_value()),
+                password = settings.api.demo_password.get_secret_value()
+                accounts.ensure_demo(session, password_hash=hash_password(password),
                                      api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
         monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval)
         if settings.api.sla_monitor:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -11,7 +10,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.settings import AssistantSettings
 from ingest.settings import IngestSettings
-
 
 DEFAULT_SECRET = "dev-only-change-me-not-a-secret-0000"
 
@@ -35,7 +33,8 @@ class ApiSettings(BaseModel):
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ApiSettings:
         if self.mode == "production":
-            if self.secret_key.get_secret_value() in (DEFAULT_SECRET, "") or len(self.secret_key.get_secret_value()) < 32:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET or len(secret) < 32:
                 raise ValueError("production mode refuses the default or a short WUYE_API__SECRET_KEY "
                                  "(set 32+ random characters)")
         return self

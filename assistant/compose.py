@@ -158,5 +158,5 @@ def make_chat_model(base_url: str, model: str, api_key: str, timeout: float) -> 
     """A LangChain ``ChatOpenAI`` for any OpenAI-compatible endpoint (llama.cpp, Ollama, vLLM …)."""
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=0,  # type: ignore[arg-type]
+    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=0,
                       temperature=0)

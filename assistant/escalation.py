@@ -64,7 +64,8 @@ def decide(
         elif kind is TriggerKind.VULNERABLE and (cues or (profile is not None and profile.vulnerable)):
             fired.append((trigger, f"matched {'、'.join(cues)}" if cues else "resident profile is flagged vulnerable"))
         elif kind is TriggerKind.REPEAT and (cues or repeat_in_history):
-            fired.append((trigger, f"matched {'、'.join(cues)}" if cues else "same household and problem in ticket history"))
+            why = f"matched {'、'.join(cues)}" if cues else "same household and problem in ticket history"
+            fired.append((trigger, why))
         elif kind not in (TriggerKind.EMERGENCY, TriggerKind.VULNERABLE, TriggerKind.REPEAT, TriggerKind.SLA) and cues:
             fired.append((trigger, f"matched {'、'.join(cues)}"))
 

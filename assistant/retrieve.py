@@ -152,8 +152,8 @@ class HybridRetriever:
         else:
             # Calibrated on the eval's dev split (in-KB vs out-of-KB questions): e5 cosines are high
             # for any Chinese text, so a lower floor is only trusted when the words match too.
-            top_sparse = hits[0].sparse if hits else 0.0
+            best_sparse = hits[0].sparse if hits else 0.0
             found = bool(hits) and (best_dense >= s.min_score
-                                    or (best_dense >= s.min_score_with_terms and top_sparse >= s.min_bm25))
+                                    or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25))
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings)

@@ -15,8 +15,8 @@ from typing import Any
 from assistant.compose import HANDOFF_TEXT, Answer, Citation, ExtractiveComposer, LLMComposer
 from assistant.escalation import Decision, decide
 from assistant.retrieve import HybridRetriever
-from assistant.settings import AssistantSettings
 from assistant.scripts import pick, render
+from assistant.settings import AssistantSettings
 from assistant.sla import Deadline, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
 from assistant.triage import Intent, Reason, Triage, Triager

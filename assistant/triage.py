@@ -122,7 +122,7 @@ class Triager:
 
     def _combo_hits(self, level: int, text: str) -> tuple[tuple[str, Category | None], ...]:
         return tuple((f"{name}（{'+'.join(next(w for w in g if w in text) for g in groups)}）", category)
-                     for name, groups, category in self._combos[level]
+                     for name, groups, category in self._combos[Urgency(level)]
                      if all(any(w in text for w in g) for g in groups))
 
     def _issue(self, segment: str) -> Issue | None:

@@ -225,7 +225,8 @@ class KBIndex:
                 f"index files under {path} are missing or corrupted ({exc}); rebuild with `wuye ingest --full`"
             ) from exc
         if len(chunks) != manifest.n_chunks or faiss_index.ntotal != manifest.n_vectors:
-            raise IngestError(f"index under {path} is inconsistent with its manifest; rebuild with `wuye ingest --full`")
+            raise IngestError(
+                f"index under {path} is inconsistent with its manifest; rebuild with `wuye ingest --full`")
         if isinstance(faiss_index, faiss.IndexHNSW):
             faiss_index.hnsw.efSearch = 96
         return cls(path=path, manifest=manifest, chunks=chunks, rows=rows, faiss_index=faiss_index, bm25=bm25,

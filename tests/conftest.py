@@ -178,7 +178,7 @@ def mini_kb_root(tmp_path: Path) -> Path:
 class ManualClock:
     """A clock tests move by hand (timezone-aware UTC)."""
 
-    def __init__(self, start: "datetime | None" = None) -> None:
+    def __init__(self, start=None) -> None:  # type: ignore[no-untyped-def]
         from datetime import UTC, datetime
 
         self.now = start or datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

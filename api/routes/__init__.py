@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area; thin: parse, call the assistant, save, map to a schema."""

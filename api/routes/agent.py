@@ -56,7 +56,8 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
         {"number": s.number, "description": s.description[:80], "status": s.status,
          "resolution": next((e.note for e in reversed(repo.get_ticket(session, number=s.number).events)
                              if e.to_status == "resolved"), None)}
-        for s in repo.household_tickets(session, address=t.address, since=t.created_at.replace(year=t.created_at.year - 1))
+        for s in repo.household_tickets(session, address=t.address,
+                                        since=t.created_at.replace(year=t.created_at.year - 1))
         if s.number != t.number and s.category == t.category][:5]
     return {
         "ticket": t.number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -29,9 +29,9 @@ class IngestJob:
 
 
 @router.get("/search")
-def search(assistant: AssistantDep, _: PrincipalDep, q: str = Query(min_length=1, max_length=500),
-           top_k: int = Query(5, ge=1, le=50), kind: list[str] | None = Query(None),
-           department: str | None = Query(None, max_length=32)) -> dict[str, Any]:
+def search(assistant: AssistantDep, _: PrincipalDep, q: Annotated[str, Query(min_length=1, max_length=500)],
+           top_k: Annotated[int, Query(ge=1, le=50)] = 5, kind: Annotated[list[str] | None, Query()] = None,
+           department: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
     """Hybrid search over the KB."""
     r = assistant.retriever.run(q, top_k=top_k, filters=Filters(tuple(kind or ()),
                                                                (department,) if department else ()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ PAGES = {"/": "index.html", "/login": "login.html", "/chat": "chat.html", "/agen
          "/trainer": "trainer.html", "/manager": "manager.html", "/admin": "admin.html"}
 
 
-def _page(template: str):  # type: ignore[no-untyped-def]
+def _page(template: str) -> Callable[[Request], HTMLResponse]:
     def render(request: Request) -> HTMLResponse:
         demo = request.app.state.settings.api.mode == "development"
         return templates.TemplateResponse(request, template, {"demo": demo})

@@ -1,6 +1,7 @@
 """Hybrid retrieval on the mini KB with the fake embedder: fusion, filters, expiry, floor."""
 
 from datetime import date
+
 import pytest
 
 from assistant.langchain_retriever import KBRetriever
