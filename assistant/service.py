@@ -19,7 +19,7 @@ from assistant.scripts import pick, render
 from assistant.settings import AssistantSettings
 from assistant.sla import Deadline, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
-from assistant.triage import Intent, Reason, Triage, Triager
+from assistant.triage import Intent, LevelExamples, Reason, Triage, Triager
 from assistant.types import ResidentProfile, Retrieval
 from ingest.settings import IngestSettings
 from kb.load import KnowledgeBase
@@ -154,19 +154,23 @@ class AssistantService:
         *,
         composer: ExtractiveComposer | LLMComposer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        examples: LevelExamples | None = None,
     ) -> None:
         self.kb = kb
         self.rules = kb.rules
         self.retriever = retriever
-        self.triager = Triager(kb.rules)
+        self._examples = examples
+        self.triager = Triager(kb.rules, examples=examples)
         self._extractive = ExtractiveComposer(retriever)
         self.composer = composer or self._extractive
         self.clock = clock
         self._fields = {f.name: f for f in kb.rules.fields.fields}
 
     def warm_up(self) -> None:
-        """Load the embedding model and the index."""
+        """Load the embedding model and the index (and embed the level examples)."""
         self.retriever.warm_up()
+        if self._examples is not None:
+            self._examples.warm_up()
 
     @classmethod
     def from_settings(cls, ingest: IngestSettings, settings: AssistantSettings) -> AssistantService:
@@ -185,7 +189,11 @@ class AssistantService:
             model = make_chat_model(settings.llm.base_url, settings.llm.model,
                                     settings.llm.api_key.get_secret_value(), settings.llm.timeout)
             composer = LLMComposer(model, ExtractiveComposer(retriever))
-        return cls(kb, retriever, composer=composer)
+        examples = None
+        if settings.triage.similarity:
+            examples = LevelExamples(kb.rules, embedder, floor=settings.triage.similarity_floor,
+                                     margin=settings.triage.similarity_margin)
+        return cls(kb, retriever, composer=composer, examples=examples)
 
     # ------------------------------------------------------------------ the flow
 
@@ -211,7 +219,7 @@ class AssistantService:
         case = state.case
         parsed_fields = any((parse_phone(text), parse_address(text), parse_name(text)))
         is_problem = triage.intent in (Intent.EMERGENCY, Intent.REPORT)
-        if case is not None and not is_problem and (parsed_fields or not triage.asks):
+        if case is not None and not is_problem and (parsed_fields or not triage.asks or triage.signals):
             return self._fill_case(text, triage, state, case, profile, history, submit)
         if is_problem or triage.signals.get(TriggerKind.SAFETY_COMPLAINT):
             return self._report(text, triage, state, profile, history, submit)

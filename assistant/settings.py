@@ -28,9 +28,18 @@ class LLMSettings(BaseModel):
     timeout: float = Field(8.0, gt=0, description="Seconds before falling back to the extractive answer")
 
 
+class TriageSettings(BaseModel):
+    """The semantic recall net for level 1, on top of the rules."""
+
+    similarity: bool = Field(True, description="Also compare messages with the level-1 examples and cues in kb/rules")
+    similarity_floor: float = Field(0.91, ge=0, le=1, description="Cosine to a level-1 example that counts")
+    similarity_margin: float = Field(0.005, ge=-1, le=1, description="…and by how much it must beat levels 2–4")
+
+
 class AssistantSettings(BaseModel):
     """Everything the assistant package reads."""
 
+    triage: TriageSettings = TriageSettings()
     database_url: str = Field("sqlite:///var/wuye.db", description="SQLAlchemy URL; PostgreSQL works too")
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()

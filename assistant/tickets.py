@@ -19,7 +19,7 @@ _UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:单元
 _ROOM_CN = r"[零〇一幺二三四五六七八九]{3,4}"
 _ROOM = re.compile(r"(?<![\d.])(?:room\s*)?(\d{3,4}|" + _ROOM_CN + r")(?:\s*(?:室|号|房|户))?"
                    r"(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时|楼))", re.I)
-_SEPARATORS = "-— 的，,、:：户家是号"
+_SEPARATORS = "-— 的，,、:：户家是号我住在"
 _SURNAME_HONORIFIC = (r"(?:(?![的是我你他她在叫室号楼栋座])[\u4e00-\u9fff]){1,2}"
                       r"(?:先生|女士|小姐|阿姨|大爷|奶奶|老师|师傅)")
 _NAME_PATTERNS = (
@@ -244,6 +244,8 @@ class TicketDraft:
 
     def missing(self, fields: list[TicketField]) -> tuple[str, ...]:
         """Names of the mandatory fields still empty, in the order the rules list them."""
-        values = {"resident_name": self.resident_name, "phone": self.phone, "address": self.address,
+        # the household needs its room: "3栋2单元" alone is asked again until the room is given
+        address = self.address if self.address and ("室" in self.address) else None
+        values = {"resident_name": self.resident_name, "phone": self.phone, "address": address,
                   "description": self.description}
         return tuple(f.name for f in fields if f.required and f.name in values and not (values[f.name] or "").strip())

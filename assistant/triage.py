@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import numpy as np
+
+from ingest.embed import Embedder
 from ingest.tokens import TextNormalizer
 from kb.load import Rules
 from kb.schema import Category, CategoryRule, TriggerKind, Urgency
@@ -74,11 +77,55 @@ def _found(cues: tuple[str, ...], text: str) -> tuple[str, ...]:
     return tuple(c for c in hits if not any(c != o and c in o for o in hits))
 
 
-class Triager:
-    """Applies the triage rules of kb/rules/ to resident messages."""
+class LevelExamples:
+    """Semantic recall net: the message's nearest level-1 example or cue versus the nearest of levels 2–4.
 
-    def __init__(self, rules: Rules) -> None:
+    Rules decide first; this only ever raises a message to level 1 (recall over precision), when the
+    message is closer to a level-1 example than ``floor`` and than every other level by ``margin``.
+    """
+
+    def __init__(self, rules: Rules, embedder: Embedder, *, floor: float, margin: float) -> None:
         self._rules = rules
+        self._embedder = embedder
+        self.floor = floor
+        self.margin = margin
+        self._texts: dict[int, list[str]] = {}
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def warm_up(self) -> None:
+        """Embed every example and every cue of three or more characters, once."""
+        if self._vectors:
+            return
+        for lv in self._rules.urgency.levels:
+            texts = list(dict.fromkeys([*lv.examples, *(c for c in lv.cues if len(c) >= 3)]))
+            self._texts[int(lv.level)] = texts
+            self._vectors[int(lv.level)] = self._embedder.embed_queries(texts) if texts else np.zeros((0, 1))
+
+    def nearest_level_1(self, text: str) -> tuple[str, float] | None:
+        """The level-1 example the message matches, with its cosine, or None."""
+        self.warm_up()
+        v = self._embedder.embed_queries([text])[0]
+        best: dict[int, tuple[float, int]] = {}
+        for level, m in self._vectors.items():
+            if len(m):
+                sims = m @ v
+                i = int(np.argmax(sims))
+                best[level] = (float(sims[i]), i)
+        if 1 not in best:
+            return None
+        s1, i1 = best[1]
+        others = max((s for lv, (s, _) in best.items() if lv != 1), default=-1.0)
+        if s1 >= self.floor and s1 - others >= self.margin:
+            return self._texts[1][i1], s1
+        return None
+
+
+class Triager:
+    """Applies the triage rules of kb/rules/ to resident messages (and, if given, the level-1 recall net)."""
+
+    def __init__(self, rules: Rules, *, examples: LevelExamples | None = None) -> None:
+        self._rules = rules
+        self._examples = examples
         self._normalize = TextNormalizer()
         self._levels = sorted(rules.urgency.levels, key=lambda lv: lv.level)
         self._level_cues = {lv.level: tuple(self._normalize(c) for c in lv.cues) for lv in self._levels}
@@ -173,6 +220,19 @@ class Triager:
             issues.insert(0, whole)  # a cue split across segments still counts (recall first)
         issues.sort(key=lambda i: i.urgency)
         reasons: list[Reason] = []
+        if self._examples is not None and (not issues or issues[0].urgency != Urgency.LEVEL_1) and len(text) >= 4:
+            near = self._examples.nearest_level_1(text)
+            if near is not None:
+                base = issues[0] if issues else None
+                category = base.category if base else Category.ENGINEERING
+                rule = self._categories[category]
+                department, route = (base.department, base.route) if base else self._route(rule, text)
+                issues.insert(0, Issue(text, category, Urgency.LEVEL_1, department, route,
+                                       (f"相似：{near[0]}",), base.category_cues if base else ()))
+                level1 = self._levels[0]
+                reasons.append(Reason("urgency.level1.similar", f"{level1.name}（{level1.label}）: close to the "
+                                      f"level-1 example 「{near[0]}」 (cosine {near[1]:.3f}); recall first",
+                                      tuple(level1.basis)))
         signals = {kind: hits for kind, cues in self._triggers.items() if (hits := _found(cues, text))}
 
         if issues:

@@ -217,8 +217,14 @@ def sessions(database_url: str):  # type: ignore[no-untyped-def]
 def service(real_kb, retriever):  # type: ignore[no-untyped-def]
     """The real assistant: real KB, real model, real index (read-only; pass state explicitly)."""
     from assistant.service import AssistantService
+    from assistant.settings import TriageSettings
+    from assistant.triage import LevelExamples
 
-    return AssistantService(real_kb, retriever)
+    t = TriageSettings()
+    examples = LevelExamples(real_kb.rules, retriever._embedder, floor=t.similarity_floor, margin=t.similarity_margin)
+    svc = AssistantService(real_kb, retriever, examples=examples)
+    svc.warm_up()
+    return svc
 
 
 def _free_port() -> int:
