@@ -360,7 +360,8 @@ class AssistantService:
 
     def _fill_case(self, text: str, triage: Triage, state: ConversationState, case: Case,
                    profile: ResidentProfile | None, history: History | None, submit: Submit | None) -> Reply:
-        draft = case.draft.merge_text(text, is_problem=False)
+        asked = case.draft.missing(self.rules.fields.fields)
+        draft = case.draft.merge_text(text, is_problem=False, expecting=asked[0] if asked else None)
         if not draft.description and len(re.sub(r"\W", "", text)) >= 6 and not any(
                 (parse_phone(text), parse_address(text))):
             draft = case.draft.merge_text(text, is_problem=True)

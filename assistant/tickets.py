@@ -32,7 +32,9 @@ _NAME_PATTERNS = (
     re.compile(r"我姓([\u4e00-\u9fff])"),
 )
 _NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼上", "楼下", "物业", "一个", "你们", "他们", "本人",
-                        "电话", "手机", "号码", "联系", "我的", "快点来", "谢谢", "你好", "麻烦"})
+                        "电话", "手机", "号码", "联系", "我的", "快点来", "谢谢", "你好", "麻烦", "快点", "好吧",
+                        "行吧", "可以", "没有", "不用", "收到", "知道", "明白", "嗯嗯", "对的", "是的", "赶紧", "尽快",
+                        "多久", "什么时候", "现在", "马上", "稍等", "等等", "不对", "对对", "好好"})
 _NOT_IN_NAME = re.compile(r"[他她你我的是在了吗呢吧啊和跟给找说要住家楼栋单元室号电手机话]")
 _WHEN = re.compile(r"(今天|昨天|昨晚|前天|刚才|刚刚|早上|上午|中午|下午|晚上|半夜|凌晨|\d+\s*(?:点|号|天|小时|分钟)|"
                    r"[一二三四五六七八九十两几]+\s*(?:天|个月|周|星期|小时))[^，。,！？]*")
@@ -127,6 +129,22 @@ def five_w1h(text: str, *, who: str | None, where: str | None) -> dict[str, str]
     if who:
         out["who"] = who
     return out
+
+
+def _bare_name(text: str) -> str | None:
+    """The answer to "请问怎么称呼您？": what is left once phone and address are taken out, if it looks like a name."""
+    rest = _PHONE.sub(" ", text)
+    for b in _BUILDING.finditer(rest):
+        rest = rest.replace(b.group(0), " ")
+    rest = _UNIT.sub(" ", rest)
+    rest = _ROOM.sub(" ", rest)
+    rest = re.sub(r"^(我是|我叫|叫我|姓名|名字|业主)[:：]?", "", rest.strip(" ，,。.!！"))
+    rest = rest.strip(" ，,。.!！的")
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", rest) and rest not in _NOT_NAMES and not _NOT_IN_NAME.search(rest):
+        return rest
+    if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)?", rest) and len(rest) >= 2:
+        return rest
+    return None
 
 
 def _merge_address(current: str | None, text: str) -> str | None:
@@ -224,13 +242,15 @@ class TicketDraft:
     description: str | None = None
     details: dict[str, str] = field(default_factory=dict)
 
-    def merge_text(self, text: str, *, is_problem: bool) -> TicketDraft:
+    def merge_text(self, text: str, *, is_problem: bool, expecting: str | None = None) -> TicketDraft:
         """Fill empty fields from a new message; a problem message extends the description.
 
         A more complete address replaces a partial one (``3栋2单元`` then ``3栋2单元502``), and a bare
         room number completes an address that lacks one.
         """
         name = self.resident_name or parse_name(text)
+        if name is None and expecting == "resident_name":
+            name = _bare_name(text)
         phone = self.phone or parse_phone(text)
         address = _merge_address(self.address, text)
         description = self.description
