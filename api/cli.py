@@ -444,6 +444,78 @@ def eval_cmd(
                err=True)
 
 
+@app.command("lint-reply")
+def lint_reply_cmd(
+    text: Annotated[str, typer.Argument(help="The agent's reply")],
+    situation: Annotated[list[str] | None, typer.Option(help="first_contact, repair, complaint, emergency")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Check a reply for banned deflecting phrases and the elements its situation needs."""
+    from assistant.replies import ReplyLinter
+    from kb.errors import KBValidationError
+    from kb.load import load_kb
+
+    try:
+        kb = load_kb(_settings().ingest.kb_root)
+    except KBValidationError as exc:
+        raise _fail(str(exc)) from exc
+    allowed = {"first_contact", "repair", "complaint", "emergency", "any"}
+    situations = tuple(situation or ("first_contact", "repair"))
+    if set(situations) - allowed:
+        raise _fail(f"--situation must be one of {sorted(allowed)}")
+    result = ReplyLinter(kb.rules).run(text, situations=situations)
+    if as_json:
+        typer.echo(json.dumps({"ok": result.ok, "findings": [f.__dict__ for f in result.findings]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for f in result.findings:
+            where = f" at {f.start}–{f.end}「{f.text}」" if f.text else ""
+            typer.secho(f"{f.rule}{where}: {f.message}", fg=typer.colors.RED)
+            typer.echo(f"   → {f.suggestion}  ({', '.join(f.basis)})")
+        typer.secho("ok: no banned phrase, every required element present" if result.ok
+                    else f"{len(result.findings)} finding(s)", fg=typer.colors.GREEN if result.ok else None)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("suggest")
+def suggest_cmd(
+    ticket: Annotated[str, typer.Option("--ticket", help="Ticket number, e.g. GD20261127-000001")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Suggested replies for a stored ticket, from the standard scripts, filled, cited and linted."""
+    from assistant.errors import TicketNotFoundError
+    from assistant.replies import CaseFacts, suggest
+    from assistant.store import repository as repo
+    from assistant.store.db import make_engine, make_sessionmaker, migrate
+    from kb.load import load_kb
+    from kb.schema import Category, TriggerKind, Urgency
+
+    settings = _settings()
+    engine = make_engine(settings.assistant.database_url)
+    migrate(engine)
+    kb = load_kb(settings.ingest.kb_root)
+    with make_sessionmaker(engine)() as session:
+        try:
+            t = repo.get_ticket(session, number=ticket)
+        except TicketNotFoundError as exc:
+            raise _fail(str(exc)) from exc
+        kinds = set(t.escalation.get("kinds", []))
+        due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
+        facts = CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address,
+                          t.phone, t.description[:40], t.number or "", due,
+                          complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == "投诉",
+                          repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
+    out = suggest(kb, facts)
+    if as_json:
+        typer.echo(json.dumps([{"text": s.text, "scripts": s.script_id.split("+"), "basis": list(s.basis),
+                                "lint_ok": s.lint.ok} for s in out], ensure_ascii=False, indent=2))
+        return
+    for i, s in enumerate(out, 1):
+        typer.secho(f"{i}. [{s.scenario}] {s.script_id}  依据 {', '.join(s.basis)}", bold=True)
+        typer.echo(f"   {s.text}")
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1)")] = None,

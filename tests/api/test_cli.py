@@ -136,3 +136,25 @@ def test_ingest_company_documents_and_search_them(cli, monkeypatch, tmp_path: Pa
     assert "embedded 1," in result.output
     data = json.loads(cli("search", "游泳池几点开门", "--json", "--kind", "document").stdout)
     assert data["hits"][0]["title"] == "泳池开放规定"
+
+
+@pytest.mark.parametrize(("text", "code", "expect"), [
+    pytest.param("这个我不清楚，你找别人吧", 1, "banned:不清楚", id="banned"),
+    pytest.param("这个不 归 我 管", 1, "banned:不归我管", id="spaced-variant"),
+    pytest.param("您好，跟您确认一下：3栋2单元501卫生间漏水，我们承诺24小时内处理。", 0, "ok", id="good"),
+])
+def test_lint_reply(cli, text: str, code: int, expect: str) -> None:
+    result = cli("lint-reply", text)
+    assert result.exit_code == code
+    assert expect in result.output
+
+
+def test_suggest_for_a_stored_ticket(cli) -> None:
+    chat = cli("chat", input="卫生间水龙头一直滴水\n3栋2单元501 王女士 13912345678\n\n")
+    number = chat.output.split("工单号：")[1].split()[0]
+    result = cli("suggest", "--ticket", number, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 and all(r["lint_ok"] for r in rows) and number in rows[0]["text"]
+    missing = cli("suggest", "--ticket", "GD-none")
+    assert missing.exit_code == 1 and "not found" in missing.output

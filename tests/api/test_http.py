@@ -110,6 +110,10 @@ def test_ticket_lifecycle_over_http(client, login) -> None:
     assert r.status_code == 409 and "cannot move" in r.json()["error"]["message"]
     r = client.post(f"/api/tickets/{number}/transition", json={"to": "dispatched"}, headers=agent)
     assert r.status_code == 409 and "assignee" in r.json()["error"]["message"]
+    assert client.post(f"/api/tickets/{number}/assign", json={"assignee": "李师傅"}, headers=agent).json()["assignee"] == "李师傅"
+    assert client.post(f"/api/tickets/{number}/assign", json={"assignee": ""}, headers=agent).status_code == 422
+    assert client.post(f"/api/tickets/{number}/assign", json={"assignee": "x"},
+                       headers=login("resident")).status_code == 403
     for step in [{"to": "dispatched", "assignee": "张师傅"}, {"to": "in_progress"},
                  {"to": "resolved", "photos": ["after.jpg"], "note": "更换阀芯"},
                  {"to": "callback_done", "note": "业主满意"}]:

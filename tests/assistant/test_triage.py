@@ -37,6 +37,15 @@ LEVEL_1 = [
     pytest.param("家里进水了，水已经漫到客厅了", "工程", "工程部", id="flooding"),
     pytest.param("水管爆咯，屋里全系水", "工程", "工程部", id="dialect-typo"),
     pytest.param("我家楼道的灯不亮了，另外厨房水管爆了在喷水", "工程", "工程部", id="multi-most-urgent"),
+    pytest.param("热水器那根管子炸开了，热水到处喷", "工程", "工程部", id="water-heater-pipe"),
+    pytest.param("车库里的水已经没过车轮了", "工程", "工程部", id="garage-flooding"),
+    pytest.param("燃气报警器一直在响", "工程", "工程部", id="gas-alarm"),
+    pytest.param("電線冒煙了，有燒焦的味道", "工程", "工程部", id="wire-smoke-traditional"),
+    pytest.param("楼道里全是烟雾，烟感在响", "安保", "安保部", id="smoke-alarm"),
+    pytest.param("小孩爬到窗台外面去了，在11楼", "安保", "安保部", id="child-window"),
+    pytest.param("有个老人倒在电梯口，叫不醒", "安保", "安保部", id="person-down"),
+    # recall first: even a hypothetical is handled as urgent (the reply also answers the question)
+    pytest.param("如果电梯困人了应该打什么电话", "工程", "维修组", id="hypothetical-still-urgent"),
 ]
 
 
@@ -76,6 +85,18 @@ OTHER = [
     pytest.param("我家老人一个人住，卫生间灯坏了", "工程", 2, "工程部", True, id="vulnerable-elderly"),
     pytest.param("我坐轮椅的，单元门坏了推不开", "工程", 1, "维修组", True, id="vulnerable-wheelchair"),
     pytest.param("转人工！我要找你们经理", "投诉", 3, "客服主管", True, id="handoff-request"),
+    pytest.param("卫生间地漏反水，污水往上冒", "工程", 2, "工程部", False, id="sewage-backflow"),
+    pytest.param("冬天暖气一点都不热，屋里冷得不行", "工程", 2, "工程部", False, id="no-heating"),
+    pytest.param("客厅墙角有点发霉", "工程", 3, "工程部", False, id="mould"),
+    pytest.param("小区路灯有一盏不亮", "工程", 3, "维修组", False, id="street-lamp"),
+    pytest.param("楼道里有好多蟑螂", "保洁", 3, "环境部", False, id="cockroaches"),
+    pytest.param("楼上半夜装修电钻响，吵得睡不着", "安保", 3, "安保部", False, id="night-noise"),
+    pytest.param("我的车位被别人占了", "安保", 3, "安保部", False, id="parking-taken"),
+    pytest.param("物业费多收了我一个月的，要求退", "费用", 4, "客服部", False, id="fee-dispute"),
+    pytest.param("维修工约好上午来，下午才到，也不打电话说一声", "投诉", 3, "客服主管", False, id="late-repairman"),
+    pytest.param("上次报修的楼道灯到现在还没修好", "投诉", 3, "客服主管", True, id="repeat-unfixed"),
+    pytest.param("建议小区多装几个快递柜", "咨询建议", 4, "客服部", False, id="parcel-locker-suggestion"),
+    pytest.param("停车月卡怎么办理", "咨询建议", 4, "客服部", False, id="parking-card"),
 ]
 
 
