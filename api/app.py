@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, tickets, triage
+from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, quiz, tickets, triage
 from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
@@ -81,7 +81,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, agent, kb, triage, dashboard, openai, pages):
+    for module in (health, auth, chat, tickets, agent, kb, triage, dashboard, quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -18,6 +18,8 @@ model_app = typer.Typer(no_args_is_help=True, help="The embedding model.")
 kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base files.")
 app.add_typer(model_app, name="model")
 app.add_typer(kb_app, name="kb")
+quiz_app = typer.Typer(no_args_is_help=True, help="Trainer scenario quizzes.")
+app.add_typer(quiz_app, name="quiz")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -514,6 +516,67 @@ def suggest_cmd(
     for i, s in enumerate(out, 1):
         typer.secho(f"{i}. [{s.scenario}] {s.script_id}  依据 {', '.join(s.basis)}", bold=True)
         typer.echo(f"   {s.text}")
+
+
+@quiz_app.command("take")
+def quiz_take(
+    agent: Annotated[str, typer.Option(help="Your agent user name (attempts are stored under it)")],
+    quiz: Annotated[int | None, typer.Option(help="An assigned quiz id; default: draw scenarios at random")] = None,
+    count: Annotated[int, typer.Option(min=1, max=50, help="Scenarios to draw when no quiz is given")] = 3,
+    difficulty: Annotated[str | None, typer.Option(help="easy, medium or hard")] = None,
+) -> None:
+    """Take a quiz in the terminal: for each scenario choose category/urgency/department/time limit and
+    write your reply; it is graded at once (with the real model) and stored."""
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from assistant.errors import TicketNotFoundError
+    from assistant.quiz import Grader, QuizAnswer, draw
+    from assistant.store import quizzes
+    from assistant.store.db import make_engine, make_sessionmaker, migrate
+
+    settings = _settings()
+    service = _service(settings)
+    kb = service.kb
+    engine = make_engine(settings.assistant.database_url)
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    if quiz is not None:
+        with sessions() as session:
+            try:
+                ids = quizzes.get_quiz(session, quiz_id=quiz, agent=agent).scenario_ids
+            except TicketNotFoundError as exc:
+                raise _fail(f"{exc} (or not assigned to {agent})") from exc
+        chosen = [s for s in kb.scenarios if s.id in ids]
+    else:
+        try:
+            chosen = draw(kb, count=count, difficulty=difficulty)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    grader = Grader(kb, service.retriever._embedder)
+    total = 0.0
+    for n, scenario in enumerate(chosen, 1):
+        typer.secho(f"\n[{n}/{len(chosen)}] {scenario.title}（{scenario.difficulty}）", bold=True)
+        for m in scenario.messages:
+            typer.echo(f"  业主：{m}")
+        started = time.perf_counter()
+        category = typer.prompt("类别（工程/保洁/安保/投诉/费用/咨询建议）")
+        urgency = typer.prompt("紧急程度（1-4）", type=int)
+        department = typer.prompt("负责部门")
+        limit = typer.prompt("承诺时限（分钟）", type=int)
+        reply = typer.prompt("你的回复")
+        answer = QuizAnswer(category, urgency, department, limit, reply, time.perf_counter() - started)
+        grade = grader.grade(scenario, answer)
+        total += grade.score
+        typer.secho(f"  得分 {grade.score:.0f}/100  {grade.parts}", fg=typer.colors.GREEN if grade.score >= 60
+                    else typer.colors.RED)
+        for line in grade.feedback:
+            typer.echo(f"  - {line}")
+        with sessions.begin() as session:
+            quizzes.add_attempt(session, quiz_id=quiz, agent=agent, scenario_id=scenario.id, answer=asdict(answer),
+                                grade=asdict(grade), score=grade.score, seconds=answer.seconds,
+                                now=datetime.now(UTC))
+    typer.echo(f"\n平均分 {total / max(len(chosen), 1):.1f}")
 
 
 @app.command("serve")

@@ -39,6 +39,7 @@ class Principal:
     role: Role
     name: str
     resident_id: int | None = None
+    username: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -64,7 +65,7 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
         key = accounts.api_key(session, key_hash=key_hash(raw_key))
         if key is None:
             raise ApiError(401, "invalid or revoked API key", code="unauthorized")
-        return Principal(None, Role(key.role), f"key:{key.name}")
+        return Principal(None, Role(key.role), f"key:{key.name}", username=f"key:{key.name}")
     token = _token_from(request)
     if not token:
         raise ApiError(401, "log in first (Authorization: Bearer <token>) or send X-API-Key", code="unauthorized")
@@ -75,7 +76,7 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     user = accounts.user_by_id(session, user_id=int(claims["sub"]))
     if user is None:
         raise ApiError(401, "account disabled or removed", code="unauthorized")
-    return Principal(user.id, Role(user.role), user.display_name or user.username, user.resident_id)
+    return Principal(user.id, Role(user.role), user.display_name or user.username, user.resident_id, user.username)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -98,3 +99,4 @@ Resident = Annotated[Principal, Depends(require(Role.RESIDENT))]
 Manager = Annotated[Principal, Depends(require(Role.MANAGER, Role.ADMIN))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Trainer = Annotated[Principal, Depends(require(Role.TRAINER, Role.MANAGER, Role.ADMIN))]
+Agent = Annotated[Principal, Depends(require(Role.AGENT))]

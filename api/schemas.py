@@ -257,6 +257,28 @@ class LintIn(_In):
     ticket_number: str | None = Field(None, max_length=32)
 
 
+class QuizIn(_In):
+    """A quiz: chosen scenarios, or N drawn at random (optionally of one difficulty), and its agents."""
+
+    title: str = Field(min_length=1, max_length=128)
+    scenario_ids: list[str] = Field(default_factory=list, max_length=50)
+    count: int | None = Field(None, ge=1, le=50)
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    assignees: list[str] = Field(min_length=1, max_length=100)
+
+
+class QuizAnswerIn(_In):
+    """An agent's answer to one scenario."""
+
+    scenario_id: str = Field(min_length=1, max_length=32)
+    category: str = Field(max_length=16)
+    urgency: int = Field(ge=1, le=4)
+    department: str = Field(max_length=32)
+    time_limit_minutes: int = Field(ge=0, le=100_000)
+    reply: str = Field(max_length=MAX_MESSAGE)
+    seconds: float = Field(ge=0, le=86_400)
+
+
 class ChatMessage(BaseModel):
     """OpenAI chat message."""
 

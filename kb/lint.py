@@ -96,6 +96,8 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
                   if any(v in script.text for v in (p.phrase, *p.variants))]
         if banned:
             add(Severity.ERROR, "banned-phrase", script.id, f"uses banned phrases {banned}")
+    for scenario in kb.scenarios:
+        check_refs(scenario.id, scenario.expected.basis)
     for article in kb.articles:
         if not article.meta.is_effective(today):
             add(Severity.WARNING, "expired", article.meta.id,
@@ -135,6 +137,7 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
         "faq": len(kb.faqs),
         "faq_paraphrase": sum(len(e.paraphrases) for e in kb.faqs),
         "script": len(kb.scripts),
+        "scenario": len(kb.scenarios),
         "value": len(kb.values),
         "urgency_cue": sum(len(lv.cues) for lv in rules.urgency.levels),
         "escalation_trigger": len(rules.escalation.triggers),

@@ -34,6 +34,8 @@ from kb.schema import (
     ReplyScript,
     RoutingRules,
     SampleValue,
+    Scenario,
+    ScenarioFile,
     ScriptFile,
     TicketFields,
     UrgencyRules,
@@ -96,6 +98,7 @@ class KnowledgeBase:
     values: dict[str, SampleValue]
     rules: Rules
     sources: dict[str, Path] = field(default_factory=dict)
+    scenarios: tuple[Scenario, ...] = ()
 
     def clause_index(self) -> dict[str, Clause]:
         """Map every clause ref to its clause."""
@@ -272,6 +275,13 @@ def load_kb(root: Path) -> KnowledgeBase:
             text = _substitute(s.text, values, path, f"scripts.{i}.text")
             scripts.append(s.model_copy(update={"text": text}))
 
+    scenarios: list[Scenario] = []
+    for path in sorted((content / "scenarios").glob("*.yaml")):
+        sc = _validate(ScenarioFile, _read_yaml(path), path)
+        for i, item in enumerate(sc.scenarios):
+            claim(item.id, path, f"scenarios.{i}.id")
+            scenarios.append(item)
+
     return KnowledgeBase(
         root=root,
         articles=tuple(articles),
@@ -280,6 +290,7 @@ def load_kb(root: Path) -> KnowledgeBase:
         values=values,
         rules=load_rules(root / "rules"),
         sources=sources,
+        scenarios=tuple(scenarios),
     )
 
 
@@ -317,6 +328,8 @@ def validate_file(path: Path, root: Path) -> str:
     if parts[:2] == ("content", "scripts"):
         sf = _validate(ScriptFile, _read_yaml(path), path)
         return f"{len(sf.scripts)} scripts"
+    if parts[:2] == ("content", "scenarios"):
+        return f"{len(_validate(ScenarioFile, _read_yaml(path), path).scenarios)} scenarios"
     if parts[:2] == ("content", "values"):
         return f"{len(_validate(ValuesFile, _read_yaml(path), path).values)} values"
     if parts[0] == "rules" and path.name in _RULE_MODELS:

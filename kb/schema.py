@@ -359,3 +359,44 @@ class Dictionary(_Strict):
     terms: list[Text] = Field(min_length=1)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list, description="Words BM25 ignores (的、了、吗 …)")
+
+
+# ---------------------------------------------------------------- training scenarios (seed 5.3)
+
+
+class ExpectedHandling(_Strict):
+    """What a correct handling of a scenario decides and says."""
+
+    category: Category
+    urgency: Urgency
+    department: Text
+    time_limit_minutes: int = Field(ge=0, description="The time limit the agent must commit to")
+    escalate: bool
+    must_say: list[Text] = Field(min_length=1, description="Points a good reply makes (judged by meaning)")
+    must_not_say: list[Text] = Field(default_factory=list, description="Phrases that fail the reply")
+    basis: list[ClauseRef] = Field(min_length=1)
+
+
+class GradedReply(_Strict):
+    """An example reply with the grade a trainer gave it (to check the grader agrees with people)."""
+
+    text: Text
+    grade: Literal["good", "mediocre", "bad", "deflecting"]
+
+
+class Scenario(_Strict):
+    """A typical incident for a quiz: the resident's message(s) and the expected handling."""
+
+    id: EntryId
+    title: Text
+    difficulty: Literal["easy", "medium", "hard"]
+    messages: list[Text] = Field(min_length=1)
+    expected: ExpectedHandling
+    examples: list[GradedReply] = Field(default_factory=list)
+    tags: list[Text] = Field(default_factory=list)
+
+
+class ScenarioFile(_Strict):
+    """kb/content/scenarios/*.yaml."""
+
+    scenarios: list[Scenario] = Field(min_length=1)

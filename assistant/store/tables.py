@@ -189,3 +189,30 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Quiz(Base):
+    """A set of scenarios a trainer assigns to agents."""
+
+    __tablename__ = "quiz"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    scenario_ids: Mapped[list[Any]] = mapped_column(default=list)
+    assignees: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attempt(Base):
+    """One agent's graded answer to one scenario of a quiz."""
+
+    __tablename__ = "quiz_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quiz.id"), index=True)
+    agent: Mapped[str] = mapped_column(String(64), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(32), index=True)
+    answer: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grade: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    score: Mapped[float] = mapped_column()
+    seconds: Mapped[float] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -133,3 +133,24 @@ def test_html_in_a_message_is_shown_as_text(page_for) -> None:
     page.wait_for_selector(".msg.me")
     assert page.query_selector("#messages img") is None
     assert "<script>" in page.text_content(".msg.me")
+
+
+def test_quiz_in_the_browser(page_for) -> None:
+    trainer = page_for("trainer", "/trainer")
+    trainer.fill("#quiz-form input[name=count]", "1")
+    trainer.click("#quiz-form button[type=submit]")
+    trainer.wait_for_function("document.querySelector('#quiz-created').textContent.includes('已创建考核')")
+    agent = page_for("agent", "/agent")
+    agent.wait_for_selector("#my-quizzes a")
+    agent.click("#my-quizzes a")
+    form = agent.wait_for_selector(".quiz-item")
+    form.query_selector("input[name=time_limit_minutes]").fill("30")
+    form.query_selector("textarea[name=reply]").fill("您好，非常理解您的着急，我们马上安排人员处理，30分钟内到场。")
+    form.query_selector("button[type=submit]").click()
+    agent.wait_for_selector(".quiz-item .grade p")
+    assert "得分" in agent.text_content(".quiz-item .grade")
+    _shot(agent, "agent-quiz")
+    trainer.reload()
+    trainer.wait_for_selector("#results tbody tr")
+    assert "agent" in trainer.text_content("#results")
+    _shot(trainer, "trainer")

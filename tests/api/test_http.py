@@ -254,3 +254,29 @@ def test_pages_render_with_security_headers(client) -> None:
         assert r.status_code == 200 and "<html" in r.text
         assert r.headers["x-frame-options"] == "DENY" and "default-src 'self'" in r.headers["content-security-policy"]
     assert client.get("/static/vendor/chart.umd.min.js").status_code == 200
+
+
+def test_quiz_created_assigned_taken_graded(client, login) -> None:
+    trainer = login("trainer")
+    bank = client.get("/api/quiz/scenarios", headers=trainer).json()
+    assert len(bank) >= 20
+    q = client.post("/api/quiz", json={"title": "月考", "scenario_ids": [bank[0]["id"]], "assignees": ["agent"]},
+                    headers=trainer).json()
+    agent = login("agent")
+    assert [x["id"] for x in client.get("/api/quiz", headers=agent).json()] == [q["id"]]
+    taken = client.get(f"/api/quiz/{q['id']}", headers=agent).json()
+    assert "expected" not in taken["scenarios"][0]  # the answers are never shown to the agent
+    exp = bank[0]["expected"]
+    r = client.post(f"/api/quiz/{q['id']}/answers", headers=agent, json={
+        "scenario_id": bank[0]["id"], "category": exp["category"], "urgency": exp["urgency"],
+        "department": exp["department"], "time_limit_minutes": exp["time_limit_minutes"],
+        "reply": "这个不归我管，你找别人吧", "seconds": 42})
+    grade = r.json()
+    assert r.status_code == 200 and grade["score"] <= 30 and grade["violations"]
+    results = client.get("/api/quiz/results/all", headers=trainer).json()
+    assert results["agents"]["agent"][0]["score"] == grade["score"]
+    assert client.post("/api/quiz", json={"title": "x", "scenario_ids": ["SCN-NOPE"], "assignees": ["agent"]},
+                       headers=trainer).status_code == 422
+    assert client.post("/api/quiz", json={"title": "x", "count": 1, "assignees": ["agent"]},
+                       headers=agent).status_code == 403
+    assert client.get(f"/api/quiz/{q['id']}", headers=login("resident")).status_code == 403

@@ -153,17 +153,60 @@ function agentPage() {
   });
   setInterval(() => { for (const td of document.querySelectorAll(".countdown")) { if (td.dataset.due) { const s = Math.round((new Date(td.dataset.due) - Date.now()) / 1000); td.textContent = fmtLeft(s); td.className = "countdown " + (s < 0 ? "late" : ""); } } }, 1000);
   load(); setInterval(load, 30000);
+  agentQuizzes();
 }
 
 function trainerPage() {
   $("#lint-btn").addEventListener("click", async () => lintView(await api("/api/agent/lint", { method: "POST", body: JSON.stringify({ text: $("#reply-draft").value || " " }) }), $("#lint-result")));
+  const results = async () => {
+    const r = await api("/api/quiz/results/all");
+    $("#results tbody").replaceChildren(...Object.entries(r.agents).map(([agent, rows]) => el("tr", {},
+      el("td", {}, agent), el("td", {}, rows.length), el("td", {}, (rows.reduce((a, x) => a + x.score, 0) / rows.length).toFixed(1)),
+      el("td", {}, rows.slice(-5).map((x) => x.score.toFixed(0)).join(" → ")))));
+    $("#most-failed").replaceChildren(...r.most_failed.map((m) => el("li", {}, `${m.scenario}：失分 ${m.failed}/${m.attempts} 次，平均 ${m.mean_score}`)));
+  };
+  $("#quiz-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); const f = Object.fromEntries(new FormData(e.target));
+    try {
+      const q = await api("/api/quiz", { method: "POST", body: JSON.stringify({ title: f.title, count: Number(f.count), difficulty: f.difficulty || null, assignees: f.assignees.split(/[,，\s]+/).filter(Boolean) }) });
+      $("#quiz-created").textContent = `已创建考核 #${q.id}（${q.scenario_ids.join("、")}），分配给 ${q.assignees.join("、")}`;
+    } catch (err) { $("#quiz-created").textContent = err.message; }
+  });
+  results(); setInterval(results, 10000);
+}
+
+async function agentQuizzes() {
+  const list = await api("/api/quiz");
+  $("#my-quizzes").replaceChildren(...list.map((q) => el("li", {}, el("a", { href: "#", "data-quiz": q.id, onclick: (e) => { e.preventDefault(); takeQuiz(q.id); } }, `#${q.id} ${q.title}（${q.scenarios} 题）`))));
+}
+
+async function takeQuiz(id) {
+  const q = await api(`/api/quiz/${id}`);
+  const area = $("#quiz-area"); area.replaceChildren();
+  for (const sc of q.scenarios) {
+    const started = Date.now();
+    const form = el("form", { class: "sugg quiz-item", "data-scenario": sc.id });
+    form.append(el("h3", {}, sc.title), ...sc.messages.map((m) => el("p", {}, `业主：${m}`)));
+    const sel = (name, opts) => { const s = el("select", { name }); for (const o of opts) s.append(el("option", { value: o }, o)); return s; };
+    form.append(el("div", { class: "row wrap" }, sel("category", ["工程", "保洁", "安保", "投诉", "费用", "咨询建议"]), sel("urgency", ["1", "2", "3", "4"]),
+      sel("department", ["工程部", "维修组", "技术团队", "环境部", "安保部", "客服主管", "客服部"]), el("input", { name: "time_limit_minutes", type: "number", min: "0", placeholder: "承诺时限（分钟）", required: "" })),
+      el("textarea", { name: "reply", rows: "3", placeholder: "你的回复", required: "" }), el("button", { type: "submit" }, "提交本题"), el("div", { class: "grade" }));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault(); const f = Object.fromEntries(new FormData(form));
+      const g = await api(`/api/quiz/${id}/answers`, { method: "POST", body: JSON.stringify({ scenario_id: sc.id, category: f.category, urgency: Number(f.urgency), department: f.department, time_limit_minutes: Number(f.time_limit_minutes), reply: f.reply, seconds: (Date.now() - started) / 1000 }) });
+      $(".grade", form).replaceChildren(el("p", { class: g.score >= 60 ? "ok" : "late" }, `得分 ${g.score}/100`), ...g.feedback.map((x) => el("div", { class: "finding" }, x)));
+    });
+    area.append(form);
+  }
 }
 
 function managerPage() {
   const charts = {};
   const draw = (id, type, labels, data, label) => {
     charts[id]?.destroy();
-    charts[id] = new Chart($(id), { type, data: { labels, datasets: [{ label, data }] }, options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: type !== "bar" && type !== "line" } } } });
+    const palette = ["#0b5cab", "#e8710a", "#34a853", "#b3261e", "#9334e6", "#f4b400", "#12b5cb"];
+    const colors = type === "line" ? "#0b5cab" : labels.map((_, i) => palette[i % palette.length]);
+    charts[id] = new Chart($(id), { type, data: { labels, datasets: [{ label, data, backgroundColor: colors, borderColor: type === "line" ? "#0b5cab" : "#fff" }] }, options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { display: type !== "bar" && type !== "line" } } } });
   };
   const load = async () => {
     const d = await api(`/api/dashboard?period=${$("#period").value}`);

@@ -1,0 +1,62 @@
+"""Quizzes and graded attempts in the database (SQL for training lives here)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.errors import TicketNotFoundError
+from assistant.store.tables import Attempt, Quiz
+
+
+def add_quiz(session: Session, *, title: str, created_by: str, scenario_ids: list[str], assignees: list[str],
+             now: datetime) -> Quiz:
+    """Create a quiz."""
+    quiz = Quiz(title=title, created_by=created_by, scenario_ids=scenario_ids, assignees=assignees, created_at=now)
+    session.add(quiz)
+    session.flush()
+    return quiz
+
+
+def get_quiz(session: Session, *, quiz_id: int, agent: str | None = None) -> Quiz:
+    """A quiz; for an agent only one assigned to them (others look absent)."""
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None or (agent is not None and agent not in quiz.assignees):
+        raise TicketNotFoundError(f"quiz {quiz_id}")
+    return quiz
+
+
+def quizzes(session: Session, *, agent: str | None = None) -> list[Quiz]:
+    """All quizzes (trainers) or those assigned to an agent, newest first."""
+    rows = session.scalars(select(Quiz).order_by(Quiz.id.desc())).all()
+    return [q for q in rows if agent is None or agent in q.assignees]
+
+
+def add_attempt(session: Session, *, quiz_id: int | None, agent: str, scenario_id: str, answer: dict[str, Any],
+                grade: dict[str, Any], score: float, seconds: float, now: datetime) -> Attempt:
+    """Store a graded answer."""
+    attempt = Attempt(quiz_id=quiz_id, agent=agent, scenario_id=scenario_id, answer=answer, grade=grade, score=score,
+                      seconds=seconds, created_at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def results(session: Session) -> dict[str, Any]:
+    """Each agent's scores over time, and the scenarios most often failed (score below 60)."""
+    rows = session.scalars(select(Attempt).order_by(Attempt.created_at)).all()
+    by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    failed: dict[str, list[float]] = defaultdict(list)
+    for a in rows:
+        by_agent[a.agent].append({"at": a.created_at.isoformat(), "scenario": a.scenario_id, "score": a.score,
+                                  "quiz": a.quiz_id, "seconds": a.seconds})
+        failed[a.scenario_id].append(a.score)
+    hardest = sorted(((sid, sum(s < 60 for s in scores), len(scores), sum(scores) / len(scores))
+                      for sid, scores in failed.items()), key=lambda x: (-x[1], x[3]))
+    return {"agents": dict(by_agent),
+            "most_failed": [{"scenario": s, "failed": f, "attempts": n, "mean_score": round(m, 1)}
+                            for s, f, n, m in hardest[:10]]}
