@@ -122,7 +122,8 @@ class Grader:
         score = sum(parts.values())
         if violations:
             score = min(score, BANNED_CAP)
-            feedback.append(f"使用了禁用语 {'、'.join(violations)}，本题最高 {BANNED_CAP} 分（POL-TRAIN-001 禁用推诿用语）。")
+            feedback.append(f"使用了禁用语 {'、'.join(violations)}，本题最高 {BANNED_CAP} 分"
+                            "（POL-TRAIN-001 禁用推诿用语）。")
         for ref in exp.basis[:2]:
             clause = self._clauses.get(ref)
             if clause is not None and feedback:

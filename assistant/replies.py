@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from opencc import OpenCC
 
 from assistant.scripts import pick, render
 from assistant.sla import sla_text
@@ -48,6 +51,11 @@ class ReplyLinter:
     def __init__(self, rules: Rules) -> None:
         self._phrases = [(p, [_loose(v) for v in (p.phrase, *p.variants)]) for p in rules.banned.phrases]
         self._elements = rules.banned.elements
+        self._t2s = OpenCC("t2s")
+
+    def _simplified(self, text: str) -> str:
+        """Traditional → simplified and full-width → half-width, keeping positions meaningful."""
+        return str(self._t2s.convert(unicodedata.normalize("NFKC", text)))
 
     def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",)) -> LintResult:
         """Find banned phrases (and their variants) and missing required elements.
@@ -59,6 +67,7 @@ class ReplyLinter:
         Returns:
             ok = no finding; each finding names the rule and a suggested rewording.
         """
+        text = self._simplified(text)
         findings: list[Finding] = []
         taken: list[tuple[int, int]] = []
         for phrase, patterns in self._phrases:
