@@ -199,31 +199,9 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 
 
 def _search_batch(batch: Path, out: Path, one: Any) -> None:
-    from pydantic import BaseModel, ConfigDict, ValidationError
-
-    class Line(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        id: str | int
-        text: str
-
-    try:
-        lines = batch.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {batch}: {exc}") from exc
-    items = []
-    for n, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            items.append(Line.model_validate_json(raw))
-        except ValidationError as exc:
-            raise _fail(f"{batch}:{n}: each line must be {{\"id\", \"text\"}} JSON ({exc.errors()[0]['msg']})") from exc
+    items = _BatchLine.read(batch)
     started = time.perf_counter()
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for item in items:
-            fh.write(json.dumps({"id": item.id, **one(item.text)}, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    _write_jsonl(out, [{"id": item.id, **one(item.text)} for item in items])
     typer.echo(f"{len(items)} queries in {time.perf_counter() - started:.1f}s → {out}", err=True)
 
 
@@ -298,28 +276,9 @@ def _ask_json(reply: Any) -> dict[str, Any]:
 
 
 def _triage_json(reply: Any, service: Any) -> dict[str, Any]:
-    from assistant.sla import deadlines_for
+    from api.routes.triage import triage_json
 
-    deadlines = reply.deadlines or tuple(deadlines_for(
-        service.rules, urgency=reply.decision.urgency, category=reply.triage.category,
-        kinds=reply.decision.kinds, created_at=service.clock()))
-    return {
-        "category": reply.triage.category.value,
-        "urgency": int(reply.decision.urgency),
-        "department": reply.triage.department,
-        "route": reply.triage.route,
-        "intent": reply.intent.value,
-        "escalate": reply.decision.escalate,
-        "escalation_reasons": [f"{r.rule}: {r.detail}" for r in reply.decision.reasons],
-        "reasons": [f"{r.rule}: {r.detail}" for r in reply.triage.reasons],
-        "notify": list(reply.decision.notify),
-        "deadlines": [{"key": d.key, "label": d.label, "minutes": d.minutes, "due": d.due.isoformat()}
-                      for d in deadlines],
-        "missing_fields": list(reply.missing),
-        "other_issues": [{"text": i.text, "category": i.category.value, "urgency": int(i.urgency)}
-                         for i in reply.triage.issues[1:]],
-        "reply": reply.text,
-    }
+    return triage_json(service, reply)
 
 
 def _profile(line: Any) -> Any:
@@ -487,11 +446,10 @@ def suggest_cmd(
 ) -> None:
     """Suggested replies for a stored ticket, from the standard scripts, filled, cited and linted."""
     from assistant.errors import TicketNotFoundError
-    from assistant.replies import CaseFacts, suggest
+    from assistant.replies import case_facts, suggest
     from assistant.store import repository as repo
     from assistant.store.db import make_engine, make_sessionmaker, migrate
     from kb.load import load_kb
-    from kb.schema import Category, TriggerKind, Urgency
 
     settings = _settings()
     engine = make_engine(settings.assistant.database_url)
@@ -502,12 +460,7 @@ def suggest_cmd(
             t = repo.get_ticket(session, number=ticket)
         except TicketNotFoundError as exc:
             raise _fail(str(exc)) from exc
-        kinds = set(t.escalation.get("kinds", []))
-        due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
-        facts = CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address,
-                          t.phone, t.description[:40], t.number or "", due,
-                          complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == "投诉",
-                          repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
+        facts = case_facts(t)
     out = suggest(kb, facts)
     if as_json:
         typer.echo(json.dumps([{"text": s.text, "scripts": s.script_id.split("+"), "basis": list(s.basis),

@@ -11,8 +11,9 @@ from opencc import OpenCC
 
 from assistant.scripts import pick, render
 from assistant.sla import sla_text
+from assistant.store.tables import Ticket
 from kb.load import KnowledgeBase, Rules
-from kb.schema import Category, ScriptScenario, Urgency
+from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
 
 Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
 
@@ -118,6 +119,17 @@ class Suggestion:
     basis: tuple[str, ...]
     lint: LintResult
     next_steps: tuple[str, ...] = field(default=())
+
+
+def case_facts(ticket: Ticket) -> CaseFacts:
+    """The facts of a stored ticket that suggestions are filled with."""
+    kinds = set(ticket.escalation.get("kinds", []))
+    due = min((d.due_at for d in ticket.deadlines if d.key.startswith("level")), default=None)
+    return CaseFacts(Category(ticket.category), Urgency(ticket.urgency), ticket.department, ticket.resident_name,
+                     ticket.address, ticket.phone, ticket.description[:40], ticket.number or "", due,
+                     complaint=(TriggerKind.SERVICE_COMPLAINT.value in kinds
+                                or ticket.category == Category.COMPLAINT.value),
+                     repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=ticket.description)
 
 
 def situations_for(facts: CaseFacts) -> tuple[Situation, ...]:

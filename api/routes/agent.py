@@ -10,9 +10,8 @@ from fastapi import APIRouter, Request
 from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
 from api.errors import ApiError
 from api.schemas import LintIn, SuggestIn, TicketOut
-from assistant.replies import CaseFacts, ReplyLinter, situations_for, suggest
+from assistant.replies import ReplyLinter, case_facts, situations_for, suggest
 from assistant.store import repository as repo
-from kb.schema import Category, TriggerKind, Urgency
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -34,22 +33,13 @@ def _lint_json(result: Any) -> dict[str, Any]:
          "suggestion": f.suggestion, "basis": list(f.basis)} for f in result.findings]}
 
 
-def _facts(t: Any) -> CaseFacts:
-    kinds = set(t.escalation.get("kinds", []))
-    due = min((d.due_at for d in t.deadlines if d.key.startswith("level")), default=None)
-    return CaseFacts(Category(t.category), Urgency(t.urgency), t.department, t.resident_name, t.address, t.phone,
-                     t.description[:40], t.number or "", due,
-                     complaint=TriggerKind.SERVICE_COMPLAINT.value in kinds or t.category == Category.COMPLAINT.value,
-                     repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=t.description)
-
-
 @router.post("/suggest")
 def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDep, _: Staff) -> dict[str, Any]:
     """The top 3 replies for a ticket, filled and cited, with the SOP's next steps and similar earlier tickets."""
     if not body.ticket_number:
         raise ApiError(422, "ticket_number: give the ticket to suggest replies for", code="invalid_request")
     t = repo.get_ticket(session, number=body.ticket_number)
-    facts = _facts(t)
+    facts = case_facts(t)
     linter = ReplyLinter(assistant.rules)
     suggestions = suggest(assistant.kb, facts, linter=linter)
     similar = [
@@ -76,5 +66,5 @@ def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: 
         raise ApiError(403, "this needs a staff role", code="forbidden")
     situations: tuple[str, ...] = ("first_contact", "repair")
     if body.ticket_number:
-        situations = situations_for(_facts(repo.get_ticket(session, number=body.ticket_number)))
+        situations = situations_for(case_facts(repo.get_ticket(session, number=body.ticket_number)))
     return _lint_json(ReplyLinter(assistant.rules).run(body.text, situations=situations))
