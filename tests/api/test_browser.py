@@ -90,9 +90,9 @@ def test_agent_sees_the_emergency_first_with_a_countdown(page_for) -> None:
     first = page.query_selector("#queue tbody tr")
     assert "1级" in first.text_content()
     before = page.text_content("#queue tbody tr .countdown")
-    page.wait_for_timeout(1500)
-    after = page.text_content("#queue tbody tr .countdown")
-    assert before != after and "分" in after  # the countdown ticks
+    page.wait_for_function(f"document.querySelector('#queue tbody tr .countdown').textContent !== {before!r}",
+                           timeout=10000)  # the countdown ticks
+    assert "分" in page.text_content("#queue tbody tr .countdown")
     first.click()
     page.wait_for_selector("#suggestions .sugg")
     page.click("#suggestions .sugg button")
