@@ -17,6 +17,7 @@ from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.monitor import SlaMonitor
+from assistant.privacy import install_log_masking
 from assistant.service import AssistantService
 from assistant.store import accounts
 from assistant.store.db import make_engine, make_sessionmaker, migrate
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                   description="Resident chat with cited answers, tickets with SLA clocks, agent assist, "
                               "knowledge search and an OpenAI-compatible endpoint.")
     errors.install(app)
+    install_log_masking()
     if settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"])

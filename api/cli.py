@@ -552,6 +552,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("bm25s", "jieba", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from assistant.privacy import install_log_masking
+
+    install_log_masking()
     app()
 
 

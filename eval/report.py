@@ -6,11 +6,12 @@ import base64
 import html
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.privacy import mask
 from eval.run import CATEGORIES, KS, LEVELS, EvalResult
 
 
@@ -135,9 +136,20 @@ def _failures_md(r: EvalResult, limit: int = 200) -> str:
     return "\n".join(parts)
 
 
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
+
+
 def write_reports(r: EvalResult, out: Path) -> dict[str, Path]:
-    """Write report.json, report.md and report.html under ``out``; return their paths."""
+    """Write report.json, report.md and report.html under ``out`` (personal data masked); return their paths."""
     out.mkdir(parents=True, exist_ok=True)
+    r = replace(r, failures=_masked(r.failures))
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     data = asdict(r) | {"generated_at": stamp}
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}

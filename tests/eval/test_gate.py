@@ -45,8 +45,15 @@ def test_dialogues_end_in_correct_tickets(gate) -> None:
     assert gate.dialogues["ticket_correct_rate"] >= 0.65
 
 
-def test_reports_are_written_with_plots(gate, tmp_path: Path) -> None:
+def test_reports_are_written_with_plots_and_personal_data_masked(gate, tmp_path: Path) -> None:
+    import re
+
+    gate.failures.setdefault("triage", []).append({"text": "王先生 13812345678 住3栋2单元501"})
     paths = write_reports(gate, tmp_path)
+    for p in paths.values():
+        body = p.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\d.])1[3-9]\d{9}(?!\d)", body), p
+        assert "3栋2单元501" not in body
     html = paths["html"].read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") >= 3
     assert "wuye (hybrid)" in paths["md"].read_text(encoding="utf-8")
