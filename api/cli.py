@@ -532,6 +532,23 @@ def quiz_take(
     typer.echo(f"\n平均分 {total / max(len(chosen), 1):.1f}")
 
 
+def _check_ready_to_serve(settings: Settings) -> None:
+    """Fail before starting the server when the model or the index is missing or unreadable."""
+    from ingest.errors import IngestError
+    from ingest.index import KBIndex
+    from ingest.model import is_prepared
+
+    model = Path(settings.ingest.embedding_model)
+    if model.parts[:1] == ("var",) or model.is_absolute():
+        if not is_prepared(model):
+            raise _fail(f"embedding model folder {model} is missing or incomplete; run `wuye model prepare` "
+                        "(or `make run`)")
+    try:
+        KBIndex.load(settings.ingest.index_dir, model_id=model.name if model.exists() else str(model))
+    except IngestError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1)")] = None,
@@ -542,6 +559,7 @@ def serve_cmd(
     import uvicorn
 
     settings = _settings()
+    _check_ready_to_serve(settings)
     h, p = host or settings.api.host, port or settings.api.port
     typer.echo(f"wuye serving on http://{h}:{p} ({settings.api.mode} mode, {workers} worker(s))", err=True)
     uvicorn.run("api.asgi:app", host=h, port=p, workers=workers, log_level="warning", factory=False)

@@ -158,3 +158,32 @@ def test_suggest_for_a_stored_ticket(cli) -> None:
     assert len(rows) == 3 and all(r["lint_ok"] for r in rows) and number in rows[0]["text"]
     missing = cli("suggest", "--ticket", "GD-none")
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    pytest.param("model", "wuye model prepare", id="missing-model"),
+    pytest.param("index", "wuye ingest", id="missing-index"),
+    pytest.param("corrupt", "corrupted", id="corrupted-index"),
+])
+def test_serve_refuses_to_start_without_model_or_index(cli, monkeypatch, tmp_path: Path, real_index_dir,
+                                                       what: str, message: str) -> None:
+    import shutil
+
+    if what == "model":
+        monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(tmp_path / "no-model"))
+    elif what == "index":
+        monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(tmp_path / "no-index"))
+    else:
+        shutil.copytree(real_index_dir, tmp_path / "index", symlinks=True)
+        target = (tmp_path / "index" / "current").resolve()
+        (tmp_path / "index" / "current").unlink()
+        broken = tmp_path / "index" / "versions" / "broken"
+        shutil.copytree(target, broken)
+        (broken / "faiss.index").write_bytes(b"garbage")
+        (tmp_path / "index" / "current").symlink_to(broken)
+        monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    result = cli("serve", "--port", "1")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
