@@ -19,7 +19,7 @@ from assistant.scripts import pick, render
 from assistant.settings import AssistantSettings
 from assistant.sla import Deadline, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
-from assistant.triage import Intent, LevelExamples, Reason, Triage, Triager
+from assistant.triage import Intent, LevelExamples, Triage, Triager
 from assistant.types import ResidentProfile, Retrieval
 from ingest.settings import IngestSettings
 from kb.load import KnowledgeBase
@@ -484,7 +484,3 @@ class AssistantService:
                      missing=missing, ticket_number=ticket, deadlines=deadlines, state=state, related=related,
                      citations=answer.citations if answer else ())
 
-
-def reasons_text(reasons: Sequence[Reason]) -> list[str]:
-    """Reasons as ``rule: detail`` strings."""
-    return [f"{r.rule}: {r.detail}" for r in reasons]
