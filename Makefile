@@ -45,8 +45,8 @@ screenshots: model browser
 eval: index
 	$(WUYE) eval --split test --out var/eval
 
-bench: $(STAMP)
-	@echo "benchmarks: not yet (see issue 'Performance and scale')"
+bench: index
+	$(PY) -m eval.bench var/bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kb ingest assistant api eval tests
