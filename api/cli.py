@@ -174,7 +174,7 @@ def search_cmd(
     if batch is not None:
         if out is None:
             raise _fail("--batch needs --out")
-        _search_batch(batch, out, one)
+        _run_batch(batch, out, lambda ln: one(ln.text), "queries")
         return
     if query is not None:
         _print_result(one(query), as_json)
@@ -198,11 +198,14 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         typer.echo(f"   {h['snippet']}")
 
 
-def _search_batch(batch: Path, out: Path, one: Any) -> None:
+def _run_batch(batch: Path, out: Path, handle: Any, noun: str) -> None:
+    """Validate every line first (nothing is written on a bad line), then handle each, keeping its id."""
     items = _BatchLine.read(batch)
     started = time.perf_counter()
-    _write_jsonl(out, [{"id": item.id, **one(item.text)} for item in items])
-    typer.echo(f"{len(items)} queries in {time.perf_counter() - started:.1f}s → {out}", err=True)
+    _write_jsonl(out, [{"id": item.id, **handle(item)} for item in items])
+    took = time.perf_counter() - started
+    per_k = took / max(len(items), 1) * 1000
+    typer.echo(f"{len(items)} {noun} in {took:.1f}s ({per_k:.1f}s per 1,000) → {out}", err=True)
 
 
 def _service(settings: Settings) -> Any:
@@ -302,11 +305,7 @@ def ask_cmd(
         raise _fail("--batch needs --out")
     service = _service(_settings())
     if batch is not None and out is not None:
-        lines = _BatchLine.read(batch)
-        started = time.perf_counter()
-        rows = [{"id": ln.id, **_ask_json(service.handle(ln.text, profile=_profile(ln)))} for ln in lines]
-        _write_jsonl(out, rows)
-        typer.echo(f"{len(rows)} questions in {time.perf_counter() - started:.1f}s → {out}", err=True)
+        _run_batch(batch, out, lambda ln: _ask_json(service.handle(ln.text, profile=_profile(ln))), "questions")
         return
     assert text is not None
     reply = service.handle(text)
@@ -329,14 +328,8 @@ def triage_cmd(
         raise _fail("--batch needs --out")
     service = _service(_settings())
     if batch is not None and out is not None:
-        lines = _BatchLine.read(batch)
-        started = time.perf_counter()
-        rows = [{"id": ln.id, **_triage_json(service.handle(ln.text, profile=_profile(ln)), service)}
-                for ln in lines]
-        _write_jsonl(out, rows)
-        took = time.perf_counter() - started
-        per_k = took / max(len(rows), 1) * 1000
-        typer.echo(f"{len(rows)} messages in {took:.1f}s ({per_k:.1f}s per 1,000) → {out}", err=True)
+        _run_batch(batch, out, lambda ln: _triage_json(service.handle(ln.text, profile=_profile(ln)), service),
+                   "messages")
         return
     assert text is not None
     typer.echo(json.dumps(_triage_json(service.handle(text), service), ensure_ascii=False, indent=2))

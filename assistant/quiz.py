@@ -21,7 +21,6 @@ RUBRIC = {
     "dispatch_time": 10,     # answered within the 5-minute dispatch target
 }
 BANNED_CAP = 30          # a reply with a banned or must-not-say phrase scores at most this
-DISPATCH_SECONDS = 300
 _SENTENCE = re.compile(r"[^。！？!?；;\n，,]+")
 
 
@@ -68,6 +67,8 @@ class Grader:
         self._linter = ReplyLinter(kb.rules)
         self._clauses = kb.clause_index()
         self.point_threshold = point_threshold
+        dispatch = next((d for d in kb.rules.urgency.deadlines if d.key == "dispatch"), None)
+        self.dispatch_seconds = 60 * (dispatch.minutes if dispatch else 5)  # seed 5.3: 5-minute dispatch
 
     def _check_points(self, points: list[str], reply: str) -> list[PointCheck]:
         sentences = [s.strip() for s in _SENTENCE.findall(reply) if len(s.strip()) >= 2] or [reply]
@@ -113,9 +114,9 @@ class Grader:
         parts["elements"] = round(RUBRIC["elements"] * (1 - len(missing) / max(len(wanted), 1)), 1)
         for f in missing:
             feedback.append(f"{f.message}：{f.suggestion}")
-        parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= DISPATCH_SECONDS)
-        if answer.seconds > DISPATCH_SECONDS:
-            feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 5 分钟派单目标。")
+        parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= self.dispatch_seconds)
+        if answer.seconds > self.dispatch_seconds:
+            feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 {self.dispatch_seconds // 60} 分钟派单目标。")
         flat = "".join(answer.reply.split())
         violations = [f.text or f.rule for f in lint.findings if f.kind == "banned"]
         violations += [p for p in exp.must_not_say if "".join(p.split()) in flat and p not in violations]

@@ -25,8 +25,6 @@ from ingest.settings import IngestSettings
 from kb.load import KnowledgeBase
 from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
 
-_FOLLOW_UP = re.compile(r"^(那|那么|还有|另外|再问|那个)|[呢吗]？?$|^(多久|什么时候|几天|多少钱|怎么办)")
-_SLA_QUESTION = re.compile(r"多久|什么时候|几点|多长时间|啥时候|何时|几天|多快|how long|when")
 _QUESTION_SPLIT = re.compile(r"[？?]+")
 
 
@@ -165,6 +163,9 @@ class AssistantService:
         self.composer = composer or self._extractive
         self.clock = clock
         self._fields = {f.name: f for f in kb.rules.fields.fields}
+        routing = kb.rules.routing
+        self._follow_up = re.compile("|".join(routing.follow_up_patterns)) if routing.follow_up_patterns else None
+        self._deadline_cues = tuple(routing.deadline_question_cues)
 
     def warm_up(self) -> None:
         """Load the embedding model and the index (and embed the level examples)."""
@@ -236,7 +237,7 @@ class AssistantService:
                   profile: ResidentProfile | None) -> Reply:
         decision = decide(triage, self.rules, profile=profile)
         case = state.case
-        if (case is not None or state.ticket_number) and _SLA_QUESTION.search(triage.normalized):
+        if (case is not None or state.ticket_number) and any(c in triage.normalized for c in self._deadline_cues):
             return self._sla_answer(triage, decision, state)
         parts = [p for p in _QUESTION_SPLIT.split(text) if len(re.sub(r"\W", "", p)) >= 4]
         if 2 <= len(parts) <= 4 and all(len(p) <= 40 for p in parts):
@@ -254,7 +255,8 @@ class AssistantService:
     def _retrieve_with_context(self, text: str, state: ConversationState, *, top_k: int | None = None) -> Retrieval:
         retrieval = self.retriever.run(text, top_k=top_k)
         short = len(re.sub(r"\W", "", text)) <= 12
-        if state.last_question and short and (_FOLLOW_UP.search(text.strip()) or not retrieval.found):
+        follow_up = self._follow_up is not None and self._follow_up.search(text.strip()) is not None
+        if state.last_question and short and (follow_up or not retrieval.found):
             # "那押金呢？" after "装修要办什么手续": the current words plus the earlier topic, not the earlier question
             combined = self.retriever.run(f"{text} {self._topic(state.last_question)}", top_k=top_k)
             if combined.found:

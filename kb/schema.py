@@ -266,6 +266,10 @@ class RoutingRules(_Strict):
     suggestion_cues: list[Text] = Field(default_factory=list, description="A suggestion → questions_go_to")
     report_cues: list[Text] = Field(default_factory=list, description="Marks a message as a problem report")
     segment_markers: list[Text] = Field(default_factory=list, description="Split several problems apart")
+    follow_up_patterns: list[Text] = Field(
+        default_factory=list, description="Regexes marking a short follow-up that leans on the previous question")
+    deadline_question_cues: list[Text] = Field(
+        default_factory=list, description="Asks how long the open case will take (answered from its deadline)")
 
     @model_validator(mode="after")
     def _every_category_once(self) -> RoutingRules:
