@@ -18,9 +18,10 @@ from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.monitor import SlaMonitor
 from assistant.privacy import install_log_masking
+from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
 from assistant.store import accounts
-from assistant.store.db import make_engine, make_sessionmaker, migrate
+from assistant.store.db import make_engine, make_sessionmaker, migrate, serialize_startup
 
 log = logging.getLogger("wuye.api")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -43,12 +44,15 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         service.warm_up()
         if settings.api.mode == "development":
             with sessions.begin() as session:
+                serialize_startup(session)
                 password = settings.api.demo_password.get_secret_value()
                 accounts.ensure_demo(session, password_hash=hash_password(password),
                                      api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
         monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval)
         if settings.api.sla_monitor:
             monitor.start()
+        watcher = IndexWatcher(service.retriever, interval=settings.api.index_watch_interval)
+        watcher.start()
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = sessions
@@ -59,6 +63,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         try:
             yield
         finally:
+            watcher.stop()
             monitor.stop()
             engine.dispose()
 

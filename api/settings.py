@@ -28,7 +28,9 @@ class ApiSettings(BaseModel):
     chat_rate: str = Field("30/minute", description="Chat messages per user")
     demo_password: SecretStr = Field(SecretStr("wuye-demo"), description="Password of the demo accounts")
     demo_api_key: SecretStr = Field(SecretStr("wuye-demo-key"), description="The demo integration key")
-    sla_monitor: bool = Field(True, description="Run the SLA monitor inside the server")
+    sla_monitor: bool = Field(True, description="Run the SLA monitor inside the server (one worker leads)")
+    index_watch_interval: float = Field(
+        2.0, ge=0, description="Seconds between checks for an index another worker swapped in (0: off)")
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ApiSettings:

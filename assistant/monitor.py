@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.store import leases
 from assistant.store import repository as repo
 from kb.load import Rules
 
@@ -24,8 +28,15 @@ class SweepResult:
     breaches: int
 
 
+LEASE = "sla-monitor"
+
+
 class SlaMonitor:
-    """Scans open deadlines; each warning and breach is recorded exactly once, even across restarts and workers."""
+    """Scans open deadlines; each warning and breach is recorded exactly once, even across restarts and workers.
+
+    With several workers on one database, every worker starts a monitor but only the holder of the
+    ``sla-monitor`` lease sweeps (``tick``); if it dies, a standby takes over when the lease runs out.
+    """
 
     def __init__(self, sessions: sessionmaker[Session], rules: Rules, *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), interval: float = 30.0) -> None:
@@ -35,6 +46,20 @@ class SlaMonitor:
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_ttl = timedelta(seconds=max(3 * interval, 10.0))
+
+    def is_leader(self) -> bool:
+        """True while this monitor holds the lease."""
+        with self._sessions() as session:
+            return leases.holder(session, name=LEASE, now=self._clock()) == self.holder
+
+    def tick(self) -> SweepResult | None:
+        """Claim or renew the lease, then sweep; None when another worker leads."""
+        with self._sessions.begin() as session:
+            if not leases.acquire(session, name=LEASE, holder=self.holder, now=self._clock(), ttl=self.lease_ttl):
+                return None
+        return self.run_once()
 
     def run_once(self) -> SweepResult:
         """One pass: warn on clocks past the warning share, breach those past due."""
@@ -77,7 +102,7 @@ class SlaMonitor:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_once()
+                self.tick()
             except Exception:  # noqa: BLE001 - the monitor must keep running; the next pass retries
                 log.exception("SLA monitor pass failed")
             self._stop.wait(self._interval)
@@ -88,3 +113,8 @@ class SlaMonitor:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+            try:
+                with self._sessions.begin() as session:
+                    leases.release(session, name=LEASE, holder=self.holder, now=self._clock())
+            except Exception:  # noqa: BLE001 - the lease then simply expires
+                log.warning("could not release the SLA monitor lease")

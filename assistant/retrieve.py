@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ from ingest.embed import Embedder
 from ingest.index import KBIndex
 from ingest.tokens import TextNormalizer
 
+log = logging.getLogger(__name__)
 _MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 
@@ -157,3 +160,51 @@ class HybridRetriever:
                                     or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25))
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings)
+
+
+class IndexWatcher:
+    """Picks up an index another process swapped in (a re-ingest on one worker reaches all of them).
+
+    Polls where the ``current`` link points every ``interval`` seconds; a broken new version is logged
+    and skipped, and the index already loaded keeps serving.
+    """
+
+    def __init__(self, retriever: HybridRetriever, *, interval: float = 2.0) -> None:
+        self._retriever = retriever
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failed: Path | None = None
+
+    def check(self) -> bool:
+        """One poll; True when a newer index was loaded."""
+        target = (self._retriever._index_dir / "current").resolve()
+        if target == self._failed:
+            return False
+        try:
+            changed = self._retriever.reload()
+        except Exception as exc:  # noqa: BLE001 - keep serving the loaded index
+            self._failed = target
+            log.error("new index %s could not be loaded, still serving the previous one: %s", target.name, exc)
+            return False
+        if changed:
+            log.info("index %s is live in this worker", target.name)
+        return changed
+
+    def start(self) -> None:
+        """Poll in a background thread until ``stop()``."""
+        if self._thread is None and self._interval > 0:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="index-watcher", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.check()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

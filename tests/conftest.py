@@ -197,9 +197,22 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'wuye.db'}"
+@pytest.fixture(scope="session")
+def postgres():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL server for the session (Debian's binaries, temp cluster, free port)."""
+    from tests.pg import PostgresServer
+
+    server = PostgresServer().init()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that touches the database runs twice: on SQLite (the default) and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'wuye.db'}"
+    return str(request.getfixturevalue("postgres").create_database())
 
 
 @pytest.fixture
@@ -227,44 +240,15 @@ def service(real_kb, retriever):  # type: ignore[no-untyped-def]
     return svc
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, real_index_dir: Path, model_dir: Path):  # type: ignore[no-untyped-def]
     """The real server (`wuye serve`) in a subprocess on a free local port, with a fresh database."""
-    import subprocess
-    import sys
-    import time
+    from tests.server import ServerProcess
 
-    import httpx
-
-    port = _free_port()
-    db = tmp_path_factory.mktemp("live") / "live.db"
-    env = {**os.environ, "WUYE_INGEST__INDEX_DIR": str(real_index_dir), "WUYE_INGEST__EMBEDDING_MODEL": str(model_dir),
-           "WUYE_ASSISTANT__DATABASE_URL": f"sqlite:///{db}", "WUYE_API__CHAT_RATE": "1000/minute",
-           "WUYE_API__LOGIN_RATE": "1000/minute"}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("server did not become ready in 120 s")
-        time.sleep(0.5)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    tmp = tmp_path_factory.mktemp("live")
+    server = ServerProcess({"WUYE_INGEST__INDEX_DIR": str(real_index_dir),
+                            "WUYE_INGEST__EMBEDDING_MODEL": str(model_dir),
+                            "WUYE_ASSISTANT__DATABASE_URL": f"sqlite:///{tmp / 'live.db'}"}, log=tmp / "server.log")
+    server.start()
+    yield server.base
+    server.stop()

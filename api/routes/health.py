@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -34,7 +36,10 @@ def readyz(request: Request) -> JSONResponse:
         with state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
+        if state.settings.api.sla_monitor:
+            checks["sla_monitor"] = "leader" if state.monitor.is_leader() else "standby"
     except SQLAlchemyError as exc:
         ok = False
         checks["database"] = f"unreachable: {exc.__class__.__name__}"
-    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+    body = {"status": "ready" if ok else "not ready", "worker": os.getpid(), "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -45,10 +45,25 @@ def alembic_config() -> Config:
     return cfg
 
 
+_STARTUP_LOCK = 7_274_611  # any constant: the id of the advisory lock workers take while starting up
+
+
+def serialize_startup(conn: Connection | Session) -> None:
+    """Make concurrent workers take turns for the rest of this transaction (migrations, demo accounts).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, ``BEGIN IMMEDIATE`` already
+    gives one writer at a time.
+    """
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    if bind.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STARTUP_LOCK})
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; safe when several workers start at once)."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        serialize_startup(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -216,3 +216,12 @@ class Attempt(Base):
     score: Mapped[float] = mapped_column()
     seconds: Mapped[float] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named lease one process holds at a time (leader election across workers, e.g. the SLA monitor)."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column()

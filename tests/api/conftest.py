@@ -1,7 +1,6 @@
 """An app on a fresh SQLite database with the real assistant, and logged-in clients per role."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,8 +10,8 @@ from api.settings import Settings
 
 
 @pytest.fixture
-def app_settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, assistant={"database_url": f"sqlite:///{tmp_path / 'api.db'}"},
+def app_settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, assistant={"database_url": database_url},
                     api={"sla_monitor": False, "login_rate": "1000/minute", "chat_rate": "1000/minute"})
 
 

@@ -112,6 +112,28 @@ def test_sla_monitor_warns_then_breaches_exactly_once_and_survives_restart(sessi
         assert row.warned_at is not None and row.breached_at is not None
 
 
+def test_only_one_worker_sweeps_and_a_standby_takes_over_when_the_leader_dies(sessions, real_kb, clock) -> None:
+    with sessions.begin() as s:
+        _create(s, real_kb.rules, clock(), urgency=Urgency.LEVEL_2)
+    workers = [SlaMonitor(sessions, real_kb.rules, clock=clock, interval=5) for _ in range(3)]
+
+    def tick_all() -> list[bool]:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            return [r is not None for r in pool.map(lambda m: m.tick(), workers)]
+
+    first = tick_all()
+    assert first.count(True) == 1  # one leader, two standbys
+    leader = first.index(True)
+    assert workers[leader].is_leader() and not any(w.is_leader() for i, w in enumerate(workers) if i != leader)
+    clock.advance(seconds=5)
+    assert tick_all() == first  # the leader renews; the others keep waiting
+    clock.advance(minutes=97)  # the leader "dies": it stops renewing, its lease runs out
+    survivors = [w for i, w in enumerate(workers) if i != leader]
+    results = [w.tick() for w in survivors]
+    taken = [r for r in results if r is not None]
+    assert len(taken) == 1 and taken[0].warnings == 1  # the new leader sweeps, the warning is sent once
+
+
 def test_met_deadline_never_warns(sessions, real_kb, clock) -> None:
     with sessions.begin() as s:
         number = _create(s, real_kb.rules, clock(), urgency=Urgency.LEVEL_1).number  # 30 min on site
