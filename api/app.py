@@ -78,6 +78,9 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+        if b"%00" in raw or b"\x00" in raw:
+            return errors.json_error(400, "bad_request", "the request URL contains a NUL character")
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

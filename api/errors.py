@@ -7,10 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import MissingFieldError, TicketNotFoundError, TransitionError
+from assistant.errors import ConversationNotFoundError, MissingFieldError, TicketNotFoundError, TransitionError
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
 from kb.errors import KBValidationError
 
@@ -31,6 +31,11 @@ def _body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def json_error(status: int, code: str, message: str) -> JSONResponse:
+    """An error response in the one shape every error has."""
+    return JSONResponse(_body(code, message), status_code=status)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers."""
 
@@ -48,11 +53,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body("http_error", str(exc.detail)), status_code=exc.status_code,
+        message = str(exc.detail)
+        if exc.status_code == 400 and message.startswith("There was an error parsing the body"):
+            message = "body: cannot be read as JSON (is it UTF-8?)"
+        return JSONResponse(_body("http_error", message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(TicketNotFoundError)
     async def not_found(_: Request, exc: TicketNotFoundError) -> JSONResponse:
+        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(ConversationNotFoundError)
+    async def no_conversation(_: Request, exc: ConversationNotFoundError) -> JSONResponse:
         return JSONResponse(_body("not_found", str(exc)), status_code=404)
 
     @app.exception_handler(MissingFieldError)
@@ -78,6 +90,12 @@ def install(app: FastAPI) -> None:
         log.error("database unavailable: %s", exc.__class__.__name__)
         return JSONResponse(_body("database_unavailable", "the database is unavailable; try again shortly"),
                             status_code=503)
+
+    @app.exception_handler(DataError)
+    async def bad_value(_: Request, exc: DataError) -> JSONResponse:
+        log.warning("value refused by the database: %s", exc.orig.__class__.__name__)
+        return JSONResponse(_body("invalid_value", "a value in the request cannot be stored or searched"),
+                            status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:  # the only blind catch

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.service import Reply
 from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
@@ -13,8 +14,19 @@ from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
 MAX_MESSAGE = 4000
 
 
+# C0/C1 control characters except tab and newline: terminal escapes, NUL (PostgreSQL refuses it in text), bells
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class _In(BaseModel):
+    """Every request body: unknown fields rejected, control characters dropped, then whitespace trimmed."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _drop_control_characters(cls, value: Any) -> Any:
+        return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
 class LoginIn(_In):

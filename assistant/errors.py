@@ -44,5 +44,13 @@ class TicketNotFoundError(TicketError):
         self.ticket = ticket
 
 
+class ConversationNotFoundError(AssistantError):
+    """No such conversation, or it belongs to someone else (the two are not told apart)."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"conversation {conversation_id} not found; omit conversation_id to start a new one")
+        self.conversation_id = conversation_id
+
+
 class ComposerError(AssistantError):
     """The optional LLM failed or answered outside the retrieved entries."""

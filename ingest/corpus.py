@@ -44,11 +44,16 @@ def collect(settings: IngestSettings, *, today: date | None = None) -> Corpus:
         lines = "\n".join(f"  {f.path} {f.entry}: {f.message}" for f in report.errors[:20])
         raise IngestError(f"the knowledge base has {len(report.errors)} lint error(s); fix them first:\n{lines}")
     chunks = kb_chunks(kb, settings.max_chunk_chars)
-    n_docs = 0
+    folders = []
     if settings.docs_dir is not None:
         if not settings.docs_dir.is_dir():
             raise IngestError(f"documents folder {settings.docs_dir} does not exist")
-        for path in find_documents(settings.docs_dir):
+        folders.append(settings.docs_dir)
+    if settings.upload_dir is not None and settings.upload_dir.is_dir():
+        folders.append(settings.upload_dir)
+    n_docs = 0
+    for folder in folders:
+        for path in find_documents(folder):
             doc = load_document(path)
             chunks.extend(document_chunks(doc, settings.max_chunk_chars, str(path)))
             n_docs += 1

@@ -22,6 +22,8 @@ class IngestSettings(BaseModel):
 
     kb_root: Path = Field(Path(__file__).resolve().parent.parent / "kb", description="KB root (content/ + rules/)")
     docs_dir: Path | None = Field(None, description="Extra company documents (md/txt/html/docx/pdf) to ingest")
+    upload_dir: Path | None = Field(Path("var/documents"), description="Documents uploaded through the API; "
+                                    "ingested when the folder exists")
     index_dir: Path = Field(Path("var/index"), description="Index root; `current` points at the live version")
     embedding_model: str = Field(
         "var/models/multilingual-e5-small",

@@ -69,7 +69,8 @@ def real_index_dir(real_embedder, kb_root: Path) -> Path:  # type: ignore[no-unt
     from ingest.tokens import Segmenter
 
     root = REPO / "var" / "test-index"
-    settings = IngestSettings(kb_root=kb_root, index_dir=root, embedding_model=str(MODEL_DIR), progress=False)
+    settings = IngestSettings(kb_root=kb_root, index_dir=root, embedding_model=str(MODEL_DIR), progress=False,
+                              upload_dir=None)
     corpus = collect(settings)
     IndexBuilder(settings, real_embedder, Segmenter(corpus.lexicon)).run(corpus.chunks)
     return root

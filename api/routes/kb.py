@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from api.deps import Admin, AssistantDep, PrincipalDep
 from api.errors import ApiError
@@ -58,6 +58,29 @@ def entry(entry_id: str, assistant: AssistantDep, _: PrincipalDep) -> dict[str, 
     return {"id": faq.id, "kind": "faq", "title": faq.question, "question": faq.question,
             "paraphrases": faq.paraphrases, "answer": faq.answer, "basis": faq.basis, "department": faq.department,
             "tags": faq.tags}
+
+
+@router.post("/documents", status_code=201)
+def upload_document(request: Request, _: Admin,
+                    file: Annotated[UploadFile, File(description="A .md/.txt/.html/.docx/.pdf company document")],
+                    ) -> dict[str, Any]:
+    """Add or replace a company document; it is parsed now and searchable after the next ingest.
+
+    Refused with a message naming the problem: a name with folders or '..', an unsupported type, an empty
+    or over-10-MB file, or one that does not parse (corrupted PDF/DOCX, scanned PDF without text).
+    """
+    from ingest.uploads import MAX_BYTES, UploadError, store
+
+    folder = request.app.state.settings.ingest.upload_dir
+    if folder is None:
+        raise ApiError(409, "uploads are off (set WUYE_INGEST__UPLOAD_DIR)", code="uploads_off")
+    data = file.file.read(MAX_BYTES + 1)
+    try:
+        path, doc = store(folder, file.filename or "", data)
+    except UploadError as exc:
+        raise ApiError(exc.status, str(exc), code="invalid_document") from exc
+    return {"name": path.name, "title": doc.title, "sections": len(doc.sections), "bytes": len(data),
+            "next": "POST /api/kb/ingest to make it searchable"}
 
 
 @router.post("/ingest", status_code=202)

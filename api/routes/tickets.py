@@ -12,7 +12,7 @@ from api.schemas import AssignIn, EventOut, RatingIn, TicketCreateIn, TicketDeta
 from assistant.errors import MissingFieldError
 from assistant.sla import callback_deadline, deadlines_for
 from assistant.store import repository as repo
-from assistant.tickets import TicketDraft, TicketStatus
+from assistant.tickets import TicketDraft, TicketStatus, parse_address, parse_phone
 from kb.schema import Category
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -49,8 +49,12 @@ def ticket(number: str, request: Request, session: SessionDep, principal: Princi
 def create(body: TicketCreateIn, request: Request, session: SessionDep, assistant: AssistantDep,
            principal: Staff) -> TicketDetailOut:
     """An agent files a ticket from the form; the mandatory-field null check applies (422 naming the fields)."""
-    draft = TicketDraft(body.resident_name or None, body.phone or None, body.address or None,
-                        body.description or None)
+    phone = parse_phone(body.phone) if body.phone else None
+    if body.phone and phone is None:
+        raise ApiError(422, f"phone: {body.phone!r} is not a mobile (11 digits) or landline number",
+                       code="invalid_request")
+    address = (parse_address(body.address) or body.address) if body.address else None
+    draft = TicketDraft(body.resident_name or None, phone, address, body.description or None)
     missing = draft.missing(assistant.rules.fields.fields)
     if missing:
         raise MissingFieldError(missing)
@@ -64,7 +68,7 @@ def create(body: TicketCreateIn, request: Request, session: SessionDep, assistan
     t = repo.create_ticket(
         session, actor=principal.name, now=now, deadlines=deadlines,
         notifications=[("escalation", a, body.description[:60]) for a in decision.notify],
-        resident_name=body.resident_name, phone=body.phone, address=body.address, description=body.description,
+        resident_name=body.resident_name, phone=phone, address=address, description=body.description,
         details={}, category=triage.category.value, urgency=int(decision.urgency), department=triage.department,
         route=triage.route, escalated=decision.escalate,
         escalation={"kinds": [k.value for k in decision.kinds], "reasons": [r.detail for r in decision.reasons],

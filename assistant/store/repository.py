@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.errors import TicketNotFoundError
+from assistant.errors import ConversationNotFoundError, TicketNotFoundError
 from assistant.sla import Deadline
 from assistant.store.tables import Conversation, DeadlineRow, Notification, Resident, Ticket, TicketEvent, Turn
 from assistant.tickets import TicketStatus, check_transition
@@ -19,14 +19,18 @@ from assistant.tickets import TicketStatus, check_transition
 
 def get_conversation(session: Session, *, conversation_id: str | None, resident_id: int | None = None,
                      channel: str = "chat") -> Conversation:
-    """Return the conversation, creating it when the id is new or absent."""
+    """Return the caller's conversation ``conversation_id``, or a new one when no id is given.
+
+    Raises:
+        ConversationNotFoundError: The id is unknown or belongs to another resident (ids are never
+            chosen by the client, so guessing one reveals nothing).
+    """
     if conversation_id:
         conv = session.get(Conversation, conversation_id)
-        if conv is not None:
-            if resident_id is not None and conv.resident_id not in (None, resident_id):
-                raise TicketNotFoundError(f"conversation {conversation_id}")
-            return conv
-    conv = Conversation(id=conversation_id or str(uuid.uuid4()), resident_id=resident_id, channel=channel, state={})
+        if conv is None or conv.resident_id != resident_id:
+            raise ConversationNotFoundError(conversation_id)
+        return conv
+    conv = Conversation(id=str(uuid.uuid4()), resident_id=resident_id, channel=channel, state={})
     session.add(conv)
     session.flush()
     return conv
