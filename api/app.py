@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -21,7 +22,7 @@ from assistant.privacy import install_log_masking
 from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
 from assistant.store import accounts
-from assistant.store.db import make_engine, make_sessionmaker, migrate, serialize_startup
+from assistant.store.db import make_engine, make_sessionmaker, migrate, reader, serialize_startup
 
 log = logging.getLogger("wuye.api")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -37,9 +38,12 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.assistant.database_url)
+        db = settings.assistant
+        engine = make_engine(db.database_url, pool_size=db.db_pool_size, max_overflow=db.db_max_overflow,
+                             pool_timeout=db.db_pool_timeout)
         migrate(engine)
         sessions = make_sessionmaker(engine)
+        read_sessions = make_sessionmaker(reader(engine))
         service = assistant or AssistantService.from_settings(settings.ingest, settings.assistant)
         service.warm_up()
         if settings.api.mode == "development":
@@ -56,6 +60,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = sessions
+        app.state.read_sessions = read_sessions
+        app.state.write_gate = anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None
         app.state.assistant = service
         app.state.monitor = monitor
         app.state.limiter = RateLimiter()

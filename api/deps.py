@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -14,11 +16,33 @@ from api.security import Role, TokenError, key_hash, read_token
 from assistant.service import AssistantService
 from assistant.store import accounts
 
+# Commits run on their own threads: request threads may all be busy, and the commit that ends a
+# transaction must never wait behind them for a thread.
+_commit_threads = anyio.CapacityLimiter(64)
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on any error."""
-    with request.app.state.sessions.begin() as session:
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: commit on success, roll back on any error.
+
+    On SQLite (one writer at a time) requests take turns at ``app.state.write_gate`` *before* they get a
+    thread, so no thread sleeps on the database lock while the request holding it waits for a thread to
+    validate its response or commit (the classic thread-pool starvation deadlock). PostgreSQL has no gate.
+    """
+    gate: anyio.Semaphore | None = request.app.state.write_gate
+    if gate is not None:
+        await gate.acquire()
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    except BaseException:
+        await anyio.to_thread.run_sync(session.rollback, limiter=_commit_threads)
+        raise
+    else:
+        await anyio.to_thread.run_sync(session.commit, limiter=_commit_threads)
+    finally:
+        await anyio.to_thread.run_sync(session.close, limiter=_commit_threads)
+        if gate is not None:
+            gate.release()
 
 
 def get_assistant(request: Request) -> AssistantService:
@@ -54,12 +78,17 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get("wuye_token")
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
+def current_principal(request: Request) -> Principal:
     """Authenticate by ``Authorization: Bearer <token>``, the login cookie, or ``X-API-Key``.
 
     Raises:
         ApiError: 401 when no valid credential is given.
     """
+    with request.app.state.read_sessions() as session:  # a short read: never holds SQLite's write lock
+        return _authenticate(request, session)
+
+
+def _authenticate(request: Request, session: Session) -> Principal:
     raw_key = request.headers.get("x-api-key")
     if raw_key:
         key = accounts.api_key(session, key_hash=key_hash(raw_key))

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import ConversationNotFoundError, MissingFieldError, TicketNotFoundError, TransitionError
@@ -87,9 +88,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database unavailable: %s", exc.__class__.__name__)
+        log.error("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__)
         return JSONResponse(_body("database_unavailable", "the database is unavailable; try again shortly"),
                             status_code=503)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def busy(_: Request, exc: PoolTimeoutError) -> JSONResponse:
+        log.error("no free database connection in time")
+        return JSONResponse(_body("busy", "the server is busy; try again in a few seconds"), status_code=503,
+                            headers={"Retry-After": "5"})
 
     @app.exception_handler(DataError)
     async def bad_value(_: Request, exc: DataError) -> JSONResponse:

@@ -41,6 +41,10 @@ class AssistantSettings(BaseModel):
 
     triage: TriageSettings = TriageSettings()
     database_url: str = Field("sqlite:///var/wuye.db", description="SQLAlchemy URL; PostgreSQL works too")
+    db_pool_size: int = Field(20, ge=1, description="Database connections kept open per worker")
+    db_max_overflow: int = Field(30, ge=0, description="Extra connections under load (pool + overflow ≥ the "
+                                 "server's 40 request threads, so no request waits for a connection)")
+    db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a connection, then 503")
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes")

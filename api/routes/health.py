@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.store.db import reader
+
 router = APIRouter(tags=["health"])
 
 
@@ -33,7 +35,7 @@ def readyz(request: Request) -> JSONResponse:
         ok = False
         checks["index"] = f"not loaded: {exc}"
     try:
-        with state.engine.connect() as conn:
+        with reader(state.engine).connect() as conn:  # never waits for SQLite's write lock
             conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
         if state.settings.api.sla_monitor:

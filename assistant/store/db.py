@@ -31,11 +31,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Any) -> None:
-            # take the write lock at BEGIN so two writers never deadlock upgrading a read lock
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # take the write lock at BEGIN so two writers never deadlock upgrading a read lock;
+            # read-only work (see ``reader``) begins deferred and never waits for a writer (WAL)
+            deferred = conn.get_execution_options().get("sqlite_read_only", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool for read-only work: on SQLite its transactions never take the write lock."""
+    return engine.execution_options(sqlite_read_only=True)
 
 
 def alembic_config() -> Config:
