@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,20 @@ app.add_typer(quiz_app, name="quiz")
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_TEXT = 4000  # the same limit as the HTTP API
+
+
+def _message(text: str, what: str = "message") -> str:
+    """A command-line text argument cleaned like the API's: control characters dropped, blank or over-long refused."""
+    cleaned = _CONTROL.sub("", text).strip()
+    if not cleaned:
+        raise _fail(f"the {what} is empty", 2)
+    if len(cleaned) > MAX_TEXT:
+        raise _fail(f"the {what} is {len(cleaned):,} characters; the limit is {MAX_TEXT:,}", 2)
+    return cleaned
 
 
 def _settings() -> Settings:
@@ -159,6 +174,7 @@ def search_cmd(
     from assistant.types import Filters
     from ingest.errors import IngestError
 
+    query = _message(query, "query") if query is not None else None
     settings = _settings()
     filters = Filters(tuple(kind or ()), tuple(department or ()), tuple(tag or ()))
     retriever = HybridRetriever(settings.assistant.retrieval, _embedder(settings), settings.ingest.index_dir)
@@ -174,7 +190,7 @@ def search_cmd(
     if batch is not None:
         if out is None:
             raise _fail("--batch needs --out")
-        _run_batch(batch, out, lambda ln: one(ln.text), "queries")
+        _run_batch(_BatchLine.read(batch), out, lambda ln: one(ln.text), "queries")
         return
     if query is not None:
         _print_result(one(query), as_json)
@@ -198,9 +214,8 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         typer.echo(f"   {h['snippet']}")
 
 
-def _run_batch(batch: Path, out: Path, handle: Any, noun: str) -> None:
-    """Validate every line first (nothing is written on a bad line), then handle each, keeping its id."""
-    items = _BatchLine.read(batch)
+def _run_batch(items: list[Any], out: Path, handle: Any, noun: str) -> None:
+    """Handle each validated line (``_BatchLine.read`` ran first, so nothing is written on a bad line)."""
     started = time.perf_counter()
     _write_jsonl(out, [{"id": item.id, **handle(item)} for item in items])
     took = time.perf_counter() - started
@@ -303,9 +318,11 @@ def ask_cmd(
         raise _fail("give either a question or --batch IN.jsonl --out OUT.jsonl")
     if batch is not None and out is None:
         raise _fail("--batch needs --out")
+    items = _BatchLine.read(batch) if batch is not None else []  # a bad file fails before the model loads
+    text = _message(text, "question") if text is not None else None
     service = _service(_settings())
     if batch is not None and out is not None:
-        _run_batch(batch, out, lambda ln: _ask_json(service.handle(ln.text, profile=_profile(ln))), "questions")
+        _run_batch(items, out, lambda ln: _ask_json(service.handle(ln.text, profile=_profile(ln))), "questions")
         return
     assert text is not None
     reply = service.handle(text)
@@ -326,9 +343,11 @@ def triage_cmd(
         raise _fail("give either a message or --batch IN.jsonl --out OUT.jsonl")
     if batch is not None and out is None:
         raise _fail("--batch needs --out")
+    items = _BatchLine.read(batch) if batch is not None else []  # a bad file fails before the model loads
+    text = _message(text) if text is not None else None
     service = _service(_settings())
     if batch is not None and out is not None:
-        _run_batch(batch, out, lambda ln: _triage_json(service.handle(ln.text, profile=_profile(ln)), service),
+        _run_batch(items, out, lambda ln: _triage_json(service.handle(ln.text, profile=_profile(ln)), service),
                    "messages")
         return
     assert text is not None
@@ -341,6 +360,7 @@ def chat_cmd(
 ) -> None:
     """Chat with the assistant as a resident (multi-turn; tickets are stored in the database)."""
     from assistant.desk import handle_turn
+    from assistant.errors import ConversationNotFoundError
     from assistant.store.db import make_engine, make_sessionmaker, migrate
 
     settings = _settings()
@@ -353,9 +373,12 @@ def chat_cmd(
     for line in sys.stdin:
         if not line.strip():
             break
-        with sessions.begin() as session:
-            reply, turn = handle_turn(session, service, text=line.strip(), conversation_id=conv_id)
-            conv_id = turn.conversation_id
+        try:
+            with sessions.begin() as session:
+                reply, turn = handle_turn(session, service, text=_message(line), conversation_id=conv_id)
+                conv_id = turn.conversation_id
+        except ConversationNotFoundError as exc:
+            raise _fail(str(exc)) from exc
         if reply.emergency:
             typer.secho("【紧急】", fg=typer.colors.RED, bold=True, nl=False)
         typer.echo(reply.text)
@@ -405,6 +428,7 @@ def lint_reply_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Check a reply for banned deflecting phrases and the elements its situation needs."""
+    text = _message(text, "reply")
     from assistant.replies import ReplyLinter
     from kb.errors import KBValidationError
     from kb.load import load_kb
