@@ -51,7 +51,9 @@ def get_assistant(request: Request) -> AssistantService:
     return service
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client never sees 200 for a write that a
+# crash could still lose (the default "request" scope would commit after sending)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 
 

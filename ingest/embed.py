@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -59,8 +61,12 @@ class SentenceTransformerEmbedder:
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
         batch_size: int = 32,
+        query_cache: int = 2048,
     ) -> None:
         self._name = model
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = query_cache
+        self._cache_lock = threading.Lock()
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
         self._batch_size = batch_size
@@ -123,8 +129,26 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Embed queries with the query prompt."""
-        return self._encode(texts, self._query_prompt, False)
+        """Embed queries with the query prompt.
+
+        Single queries go through an LRU cache: one chat turn embeds the same message for retrieval and
+        for the level-1 recall net, and residents repeat the common questions.
+        """
+        if len(texts) != 1 or self._cache_size == 0:
+            return self._encode(texts, self._query_prompt, False)
+        key = texts[0]
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        vectors = self._encode(texts, self._query_prompt, False)
+        vectors.setflags(write=False)  # shared between callers: nobody may change it in place
+        with self._cache_lock:
+            self._cache[key] = vectors
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vectors
 
     def embed_passages(self, texts: Sequence[str], *, progress: bool = False) -> Vectors:
         """Embed passages with the passage prompt, in batches."""

@@ -1,0 +1,16 @@
+"""The query-embedding cache: a repeated message is embedded once and the shared vector cannot be changed."""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_repeated_query_is_served_from_the_cache(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    first = real_embedder.embed_queries(["楼上漏水到我家了怎么办（缓存测试）"])
+    again = real_embedder.embed_queries(["楼上漏水到我家了怎么办（缓存测试）"])
+    assert again is first
+    with pytest.raises(ValueError):
+        first[0, 0] = 1.0
+    batch = real_embedder.embed_queries(["楼上漏水到我家了怎么办（缓存测试）", "物业费多少"])
+    assert np.allclose(batch[0], first[0], atol=1e-5)  # the batch path computes the same vector
