@@ -28,6 +28,15 @@ log = logging.getLogger("wuye.api")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 
+def _limit_threads(n: int) -> None:
+    """Cap the math threads of this worker so N workers do not oversubscribe the cores."""
+    import faiss
+    import torch
+
+    torch.set_num_threads(n)
+    faiss.omp_set_num_threads(n)
+
+
 def create_app(settings: Settings, *, assistant: AssistantService | None = None) -> FastAPI:
     """Build the application.
 
@@ -38,6 +47,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.api.torch_threads:
+            _limit_threads(settings.api.torch_threads)
         db = settings.assistant
         engine = make_engine(db.database_url, pool_size=db.db_pool_size, max_overflow=db.db_max_overflow,
                              pool_timeout=db.db_pool_timeout)

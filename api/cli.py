@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -578,6 +579,8 @@ def serve_cmd(
     settings = _settings()
     _check_ready_to_serve(settings)
     h, p = host or settings.api.host, port or settings.api.port
+    if workers > 1 and settings.api.torch_threads is None:  # workers read it from the environment
+        os.environ["WUYE_API__TORCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     typer.echo(f"wuye serving on http://{h}:{p} ({settings.api.mode} mode, {workers} worker(s))", err=True)
     uvicorn.run("api.asgi:app", host=h, port=p, workers=workers, log_level="warning", factory=False)
 

@@ -29,6 +29,8 @@ class ApiSettings(BaseModel):
     demo_password: SecretStr = Field(SecretStr("wuye-demo"), description="Password of the demo accounts")
     demo_api_key: SecretStr = Field(SecretStr("wuye-demo-key"), description="The demo integration key")
     sla_monitor: bool = Field(True, description="Run the SLA monitor inside the server (one worker leads)")
+    torch_threads: int | None = Field(None, ge=1, le=256, description="Threads torch and FAISS use per worker "
+                                      "(default: all cores with one worker, cores ÷ workers with several)")
     index_watch_interval: float = Field(
         2.0, ge=0, description="Seconds between checks for an index another worker swapped in (0: off)")
 

@@ -89,6 +89,13 @@ def _consistent(url: str) -> dict[str, Any]:
 def test_killed_mid_transition_the_database_stays_consistent_and_the_monitor_resumes(
         database_url: str, real_index_dir: Path, model_dir: Path, tmp_path: Path) -> None:
     server = _server(database_url, real_index_dir, model_dir, tmp_path).start()
+    try:
+        _kill_and_restart(server, database_url)
+    finally:
+        server.kill()
+
+
+def _kill_and_restart(server: ServerProcess, database_url: str) -> None:
     agent = server.login("agent")
     numbers = []
     for i in range(12):
@@ -147,13 +154,14 @@ def test_killed_mid_transition_the_database_stays_consistent_and_the_monitor_res
 
 
 @pytest.mark.postgres
-def test_database_outage_fails_fast_with_503_and_recovers(real_index_dir: Path, model_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_database_outage_fails_fast_with_503_and_recovers(real_index_dir: Path, model_dir: Path, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
     from tests.pg import PostgresServer
 
     pg = PostgresServer().init()  # its own cluster: this test stops it
     try:
         server = _server(pg.create_database(), real_index_dir, model_dir, tmp_path).start()
+        request.addfinalizer(server.kill)
         resident = server.login("resident")
         ask = {"message": "物业费怎么交"}
         assert httpx.post(f"{server.base}/api/chat", headers=resident, json=ask, timeout=30).status_code == 200
