@@ -25,6 +25,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -330,9 +331,14 @@ class IndexBuilder:
                 rows.append(i)
         hashes = [_view_hash(prompt, t) for t in view_texts]
         missing = sorted({h: i for i, h in enumerate(hashes) if h not in reuse}.values())
-        fresh = self._embedder.embed_passages(
-            [view_texts[i] for i in missing], progress=self._settings.progress and len(missing) > 200
-        )
+        # BM25 tokenising (jieba, pure Python) runs on a second thread while the model embeds (torch
+        # releases the GIL), so ingest stays close to the raw encode throughput
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25-tokens") as pool:
+            tokens = pool.submit(self._bm25_tokens, chunks)
+            fresh = self._embedder.embed_passages(
+                [view_texts[i] for i in missing], progress=self._settings.progress and len(missing) > 200
+            )
+            corpus = tokens.result()
         dim = self._embedder.dimension
         vectors = np.zeros((len(view_texts), dim), dtype=np.float32)
         fresh_by_hash = {hashes[i]: fresh[j] for j, i in enumerate(missing)}
@@ -340,7 +346,7 @@ class IndexBuilder:
             vectors[i] = fresh_by_hash[h] if h in fresh_by_hash else reuse[h]
         index_type = choose_index_type(self._settings.index_type, len(vectors), self._settings.auto_threshold)
 
-        self._write(tmp, chunks, vectors, np.asarray(rows, dtype=np.int32), hashes, index_type)
+        self._write(tmp, chunks, vectors, np.asarray(rows, dtype=np.int32), hashes, index_type, corpus)
         entries = _entry_hashes(chunks)
         old = previous.entries if previous else {}
         manifest = Manifest(
@@ -385,6 +391,7 @@ class IndexBuilder:
         rows: npt.NDArray[np.int32],
         hashes: list[str],
         index_type: IndexType,
+        corpus: list[list[str]],
     ) -> None:
         with open(folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk in chunks:
@@ -397,10 +404,13 @@ class IndexBuilder:
         (folder / "lexicon.json").write_text(json.dumps(
             {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms}, ensure_ascii=False),
             encoding="utf-8")
-        corpus = [self._segmenter(lex.expand(c.search_text)) or ["<empty>"] for c in chunks]
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)
         bm25.save(str(folder / "bm25"), show_progress=False)
+
+    def _bm25_tokens(self, chunks: Sequence[Chunk]) -> list[list[str]]:
+        lex = self._segmenter.lexicon
+        return [self._segmenter(lex.expand(c.search_text)) or ["<empty>"] for c in chunks]
 
     @staticmethod
     def _prune(versions: Path, *, keep: int, live: str) -> None:
