@@ -128,7 +128,11 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def _encode_one(self, text: str) -> Vectors:
+    def fast_path(self) -> bool:
+        """True when single queries skip ``encode`` (transformer → mean pooling → normalise models)."""
+        return self._encode_one("", probe=True).size == 0
+
+    def _encode_one(self, text: str, *, probe: bool = False) -> Vectors:
         """One query straight through tokenizer → transformer → mean pooling → L2 norm.
 
         The same arithmetic as ``SentenceTransformer.encode`` (a test holds them equal) without its
@@ -137,11 +141,15 @@ class SentenceTransformerEmbedder:
         """
         model = self._loaded
         modules = list(model)
-        plain = (len(modules) == 3 and type(modules[1]).__name__ == "Pooling"
-                 and getattr(modules[1], "pooling_mode_mean_tokens", False)
+        mode = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
+        mean = mode == "mean" or getattr(modules[1], "pooling_mode_mean_tokens", False) if len(modules) > 1 else False
+        plain = (len(modules) == 3 and type(modules[1]).__name__ == "Pooling" and mean
+                 and getattr(modules[1], "include_prompt", True)
                  and type(modules[2]).__name__ == "Normalize" and hasattr(modules[0], "auto_model"))
         if not plain:
-            return self._encode([text], "", False)
+            return np.zeros((1, 1), dtype=np.float32) if probe else self._encode([text], "", False)
+        if probe:
+            return np.zeros((0, 0), dtype=np.float32)
         import torch
 
         transformer: Any = modules[0]
