@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -29,17 +28,15 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-MAX_TEXT = 4000  # the same limit as the HTTP API
-
-
 def _message(text: str, what: str = "message") -> str:
     """A command-line text argument cleaned like the API's: control characters dropped, blank or over-long refused."""
-    cleaned = _CONTROL.sub("", text).strip()
+    from api.schemas import CONTROL_CHARACTERS, MAX_MESSAGE  # the HTTP API's cleaning and limit
+
+    cleaned = CONTROL_CHARACTERS.sub("", text).strip()
     if not cleaned:
         raise _fail(f"the {what} is empty", 2)
-    if len(cleaned) > MAX_TEXT:
-        raise _fail(f"the {what} is {len(cleaned):,} characters; the limit is {MAX_TEXT:,}", 2)
+    if len(cleaned) > MAX_MESSAGE:
+        raise _fail(f"the {what} is {len(cleaned):,} characters; the limit is {MAX_MESSAGE:,}", 2)
     return cleaned
 
 

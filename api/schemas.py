@@ -15,7 +15,7 @@ MAX_MESSAGE = 4000
 
 
 # C0/C1 control characters except tab and newline: terminal escapes, NUL (PostgreSQL refuses it in text), bells
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class _In(BaseModel):
@@ -26,7 +26,7 @@ class _In(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _drop_control_characters(cls, value: Any) -> Any:
-        return _CONTROL.sub("", value) if isinstance(value, str) else value
+        return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
 class LoginIn(_In):

@@ -67,6 +67,7 @@ class SentenceTransformerEmbedder:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = query_cache
         self._cache_lock = threading.Lock()
+        self._plain: tuple[Any, ...] | None = None
         self._query_prompt = query_prompt
         self._passage_prompt = passage_prompt
         self._batch_size = batch_size
@@ -130,31 +131,37 @@ class SentenceTransformerEmbedder:
 
     def fast_path(self) -> bool:
         """True when single queries skip ``encode`` (transformer → mean pooling → normalise models)."""
-        return self._encode_one("", probe=True).size == 0
+        return self._plain_transformer() is not None
 
-    def _encode_one(self, text: str, *, probe: bool = False) -> Vectors:
+    def _plain_transformer(self) -> Any:
+        """The transformer module when the pipeline is transformer → mean pooling → normalise, else None.
+
+        Decided once per model (not on every query).
+        """
+        if self._plain is None:
+            modules = list(self._loaded)
+            pooling = modules[1] if len(modules) == 3 else None
+            mean = pooling is not None and (getattr(pooling, "pooling_mode", None) == "mean"
+                                            or getattr(pooling, "pooling_mode_mean_tokens", False))
+            plain = (mean and type(pooling).__name__ == "Pooling" and getattr(pooling, "include_prompt", True)
+                     and type(modules[2]).__name__ == "Normalize" and hasattr(modules[0], "auto_model"))
+            self._plain = (modules[0],) if plain else ()
+        return self._plain[0] if self._plain else None
+
+    def _encode_one(self, text: str) -> Vectors:
         """One query straight through tokenizer → transformer → mean pooling → L2 norm.
 
         The same arithmetic as ``SentenceTransformer.encode`` (a test holds them equal) without its
         per-call batching and bookkeeping, which cost as much as the model for a single short query
         (median 12.5 ms against 20 ms here). Models with another pipeline take the ``encode`` path.
         """
-        model = self._loaded
-        modules = list(model)
-        mode = getattr(modules[1], "pooling_mode", None) if len(modules) > 1 else None
-        mean = mode == "mean" or getattr(modules[1], "pooling_mode_mean_tokens", False) if len(modules) > 1 else False
-        plain = (len(modules) == 3 and type(modules[1]).__name__ == "Pooling" and mean
-                 and getattr(modules[1], "include_prompt", True)
-                 and type(modules[2]).__name__ == "Normalize" and hasattr(modules[0], "auto_model"))
-        if not plain:
-            return np.zeros((1, 1), dtype=np.float32) if probe else self._encode([text], "", False)
-        if probe:
-            return np.zeros((0, 0), dtype=np.float32)
+        transformer = self._plain_transformer()
+        if transformer is None:
+            return self._encode([text], "", False)
         import torch
 
-        transformer: Any = modules[0]
         with torch.inference_mode():
-            features = model.tokenizer([text], return_tensors="pt", truncation=True,
+            features = self._loaded.tokenizer([text], return_tensors="pt", truncation=True,
                                        max_length=transformer.max_seq_length)
             hidden = transformer.auto_model(**features).last_hidden_state
             mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)

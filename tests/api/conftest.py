@@ -37,3 +37,24 @@ def login(client: TestClient):  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     return _login
+
+
+@pytest.fixture
+def cli(monkeypatch, real_index_dir, model_dir, tmp_path):  # type: ignore[no-untyped-def]
+    """run(*args) → the `wuye` command in process, on the session's real index and a fresh database."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from api.settings import get_settings
+
+    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(real_index_dir))
+    monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(model_dir))
+    monkeypatch.setenv("WUYE_ASSISTANT__DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    yield run
+    get_settings.cache_clear()

@@ -4,27 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.settings import get_settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def cli(monkeypatch, real_index_dir, model_dir, tmp_path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(real_index_dir))
-    monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(model_dir))
-    monkeypatch.setenv("WUYE_ASSISTANT__DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    yield run
-    get_settings.cache_clear()
 
 
 def test_search_json(cli) -> None:

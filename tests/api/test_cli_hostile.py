@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.settings import get_settings
 from kb.errors import KBValidationError
 from kb.load import load_kb
@@ -16,21 +14,6 @@ from kb.load import load_kb
 pytestmark = pytest.mark.integration
 
 LONG = "漏" * 100_000
-
-
-@pytest.fixture
-def cli(monkeypatch, real_index_dir, model_dir, tmp_path):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(real_index_dir))
-    monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(model_dir))
-    monkeypatch.setenv("WUYE_ASSISTANT__DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return runner.invoke(app, list(args), input=input)
-
-    yield run
-    get_settings.cache_clear()
 
 
 def _batch(tmp_path: Path, content: bytes) -> str:
