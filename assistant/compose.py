@@ -27,7 +27,10 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A grounded answer, or a hand-off when the KB does not cover the question."""
+    """A grounded answer, or a hand-off when the KB does not cover the question.
+
+    ``text`` is what the resident reads (no internal ids); the sources are ``citations``.
+    """
 
     text: str
     citations: tuple[Citation, ...]
@@ -55,10 +58,11 @@ def _citations_for(hit: Hit, index: KBIndex) -> list[Citation]:
     return out
 
 
-def _source_line(citations: tuple[Citation, ...]) -> str:
+def source_line(citations: tuple[Citation, ...]) -> str:
+    """One line naming the sources by title, for channels that have no citation cards (CLI, OpenAI endpoint)."""
     refs = []
     for c in citations:
-        refs.append(f"{c.title}（{c.ref}）" if c.clause else f"{c.ref}")
+        refs.append(f"《{c.title}》第{c.clause}条" if c.clause else f"《{c.title}》")
     return "依据：" + "；".join(dict.fromkeys(refs))
 
 
@@ -104,7 +108,7 @@ class ExtractiveComposer:
         parts = [body]
         if next_steps:
             parts.append(next_steps)
-        parts.append(_source_line(citations))
+        # the sources travel as citations (cards under the bubble), never as internal ids in the resident's text
         return Answer("\n".join(parts), citations, False, self.name)
 
 
@@ -148,9 +152,8 @@ class LLMComposer:
             return self._fallback.run(retrieval, next_steps=next_steps)
         index = self._fallback._index()
         citations = tuple(c for n in used for c in _citations_for(hits[n - 1], index))
-        clean = _CITE.sub(lambda m: f"[{hits[int(m.group(1)) - 1].citation}]" if 1 <= int(m.group(1)) <= len(hits)
-                          else "", text)
-        parts = [clean] + ([next_steps] if next_steps else []) + [_source_line(citations)]
+        clean = _CITE.sub("", text).strip()
+        parts = [clean] + ([next_steps] if next_steps else [])
         return Answer("\n".join(parts), citations, False, self.name)
 
 

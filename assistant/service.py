@@ -13,6 +13,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.compose import HANDOFF_TEXT, Answer, Citation, ExtractiveComposer, LLMComposer
+from assistant.conversation import (
+    AgentState,
+    Case,
+    ConversationState,
+    History,
+    HistoryItem,
+    Reply,
+    Submit,
+    TicketRequest,
+    Tickets,
+    TicketView,
+)
 from assistant.escalation import Decision, decide
 from assistant.retrieve import HybridRetriever
 from assistant.scripts import pick, render
@@ -20,126 +32,15 @@ from assistant.settings import AssistantSettings
 from assistant.sla import Deadline, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
 from assistant.triage import Intent, LevelExamples, Triage, Triager
+from assistant.turn import TurnClassifier, TurnContext, TurnKind
+from assistant.turn_replies import TurnReplies
 from assistant.types import ResidentProfile, Retrieval
 from ingest.settings import IngestSettings
 from kb.load import KnowledgeBase
 from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
 
 _QUESTION_SPLIT = re.compile(r"[？?]+")
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """A problem being turned into a ticket over several turns."""
-
-    draft: TicketDraft
-    category: Category
-    urgency: Urgency
-    department: str
-    route: str | None
-    escalate: bool
-    kinds: tuple[str, ...]
-    reasons: tuple[str, ...]
-    notify: tuple[str, ...]
-    issue: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationState:
-    """What a conversation remembers between turns (stored as JSON with the conversation)."""
-
-    last_question: str | None = None
-    case: Case | None = None
-    ticket_number: str | None = None
-    ticket_urgency: int | None = None
-    ticket_category: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> ConversationState:
-        """Rebuild from ``to_json`` output (unknown or missing keys tolerated)."""
-        if not data:
-            return cls()
-        case = data.get("case")
-        parsed: Case | None = None
-        if case:
-            parsed = Case(
-                draft=TicketDraft(**case["draft"]),
-                category=Category(case["category"]),
-                urgency=Urgency(case["urgency"]),
-                department=case["department"],
-                route=case.get("route"),
-                escalate=bool(case.get("escalate")),
-                kinds=tuple(case.get("kinds", ())),
-                reasons=tuple(case.get("reasons", ())),
-                notify=tuple(case.get("notify", ())),
-                issue=case.get("issue", ""),
-            )
-        return cls(data.get("last_question"), parsed, data.get("ticket_number"), data.get("ticket_urgency"),
-                   data.get("ticket_category"))
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRequest:
-    """A complete ticket, ready for the store."""
-
-    draft: TicketDraft
-    category: Category
-    urgency: Urgency
-    department: str
-    route: str | None
-    escalate: bool
-    kinds: tuple[str, ...]
-    reasons: tuple[str, ...]
-    notify: tuple[str, ...]
-    deadlines: tuple[Deadline, ...]
-    required_attachments: tuple[str, ...]
-    related: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    """A past ticket of the household (what repeat detection needs)."""
-
-    number: str
-    category: str
-    route: str | None
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """Everything the assistant decided for one message."""
-
-    text: str
-    intent: Intent
-    triage: Triage
-    decision: Decision
-    answer: Answer | None
-    retrieval: Retrieval | None
-    missing: tuple[str, ...]
-    ticket_number: str | None
-    deadlines: tuple[Deadline, ...]
-    state: ConversationState
-    related: tuple[str, ...] = ()
-    citations: tuple[Citation, ...] = field(default=())
-
-    @property
-    def handoff(self) -> bool:
-        """A person takes over (emergency, escalation, or a question the KB does not cover)."""
-        return self.decision.escalate or (self.answer is not None and self.answer.handoff)
-
-    @property
-    def emergency(self) -> bool:
-        """Level 1 after escalation."""
-        return self.decision.urgency == Urgency.LEVEL_1
-
-
-Submit = Callable[[TicketRequest], str]
-History = Callable[[str], Sequence[HistoryItem]]
+_SENTENCES = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
 class AssistantService:
@@ -159,6 +60,8 @@ class AssistantService:
         self.retriever = retriever
         self._examples = examples
         self.triager = Triager(kb.rules, examples=examples)
+        self.turns = TurnClassifier(kb.rules.turns)
+        self.turn_replies = TurnReplies(kb)
         self._extractive = ExtractiveComposer(retriever)
         self.composer = composer or self._extractive
         self.clock = clock
@@ -206,36 +109,90 @@ class AssistantService:
         profile: ResidentProfile | None = None,
         history: History | None = None,
         submit: Submit | None = None,
+        tickets: Tickets | None = None,
     ) -> Reply:
         """Handle one resident message.
 
-        1. triage (always first; a level-1 message never waits on retrieval),
-        2. escalation (vulnerable / repeat / safety / hand-off request),
-        3. a problem report or emergency fills the ticket draft and asks for what is missing,
-           a question is answered from the KB (or handed off when the KB does not cover it),
-        4. a complete draft is submitted through ``submit`` and the reply commits its deadline.
+        1. triage (always first; a level-1 message never waits on retrieval or on anything else),
+        2. what the turn is (kb/rules/turns.yaml): small talk, a field reply, a correction, a status query,
+           a request for a person, a report, or a question,
+        3. a report fills the ticket draft and asks for what is missing, one field at a time; a complete draft
+           is submitted through ``submit`` and the reply commits its deadline; a question is answered from the
+           KB, or handed to a person when the KB does not cover it.
         """
         state = state or ConversationState()
         triage = self.triager.assess(text)
         case = state.case
-        parsed_fields = any((parse_phone(text), parse_address(text), parse_name(text)))
-        is_problem = triage.intent in (Intent.EMERGENCY, Intent.REPORT)
-        if case is not None and not is_problem and (parsed_fields or not triage.asks or triage.signals):
-            return self._fill_case(text, triage, state, case, profile, history, submit)
-        if is_problem or triage.signals.get(TriggerKind.SAFETY_COMPLAINT):
-            return self._report(text, triage, state, profile, history, submit)
-        if triage.signals.get(TriggerKind.HANDOFF_REQUEST):
-            decision = decide(triage, self.rules, profile=profile)
-            script = pick(self.kb.scripts, ScriptScenario.HANDOFF, text=triage.normalized)
-            reply_text = render(script, {}) if script else HANDOFF_TEXT
-            return self._reply(reply_text, Intent.QUESTION, triage, decision, None, None, state)
-        return self._question(text, triage, state, profile)
+        missing = case.draft.missing(self.rules.fields.fields) if case else ()
+        reading = self.turns.classify(text, triage, TurnContext(missing[0] if missing else None, case is not None,
+                                                                state.ticket_number))
+        kind = reading.kind
+        if state.agent is AgentState.JOINED and kind is not TurnKind.EMERGENCY:
+            # an agent holds the conversation: the assistant stays silent, the agent sees the message
+            return self._say("", triage, decide(triage, self.rules, profile=profile), state, kind)
+        if kind in (TurnKind.EMERGENCY, TurnKind.REPORT, TurnKind.COMPLAINT) or triage.signals.get(
+                TriggerKind.SAFETY_COMPLAINT):
+            return self._report(text, triage, state, profile, history, submit, kind)
+        if case is not None and (kind in (TurnKind.SLOT, TurnKind.CORRECTION) or (
+                kind is TurnKind.QUESTION and (triage.signals or not triage.asks))):
+            return self._fill_case(text, triage, state, case, profile, history, submit, kind)
+        decision = decide(triage, self.rules, profile=profile)
+        if kind in (TurnKind.SLOT, TurnKind.CORRECTION):
+            return self._remember(reading.fields, triage, decision, state, kind)
+        if kind is TurnKind.PERSON:
+            return self._person(triage, decision, state)
+        if kind is TurnKind.STATUS:
+            views = list(tickets()) if tickets else []
+            if not views and state.ticket_number:  # no store at hand (CLI, eval): the ticket filed in this chat
+                views = [TicketView(state.ticket_number, state.ticket_category or "", "submitted", "", None, None,
+                                    "刚才登记的问题")]
+            body = self.turn_replies.status(views, self.clock())
+            return self._say(body, triage, decision, state, kind)
+        if kind.small_talk:
+            return self._say(self._small_talk(kind, state), triage, decision, state, kind)
+        return self._question(text, triage, decision, state)
+
+    def _small_talk(self, kind: TurnKind, state: ConversationState) -> str:
+        if kind is TurnKind.CHITCHAT:
+            body = self.turn_replies.text("out_of_scope")
+        elif kind is TurnKind.GREETING:
+            body = self.turn_replies.text("greeting")
+        elif state.ticket_number:
+            body = self.turn_replies.text("thanks_ticket", ticket_no=state.ticket_number)
+        else:
+            body = self.turn_replies.text("thanks")
+        if state.case is not None:  # a ticket is half-filled: ask again for what is missing
+            missing = state.case.draft.missing(self.rules.fields.fields)
+            if missing:
+                body = f"{body}\n{self._fields[missing[0]].question}" if kind is not TurnKind.GREETING else (
+                    self._fields[missing[0]].question)
+        return body
+
+    def _remember(self, fields: dict[str, str], triage: Triage, decision: Decision, state: ConversationState,
+                  kind: TurnKind) -> Reply:
+        """A name, phone or address given outside a case: kept for the next ticket, and acknowledged."""
+        labels = {f.name: f.label for f in self.rules.fields.fields}
+        what = "、".join(f"{labels.get(k, k)}{v}" for k, v in fields.items()) or "您的信息"
+        body = self.turn_replies.text("corrected" if kind is TurnKind.CORRECTION else "slot_ack", what=what)
+        return self._say(body, triage, decision, replace(state, known={**state.known, **fields}), kind)
+
+    def _person(self, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
+        """The resident asked for a person: wait for an agent, or book a callback outside the agents' hours."""
+        if self.turn_replies.agents_on_duty(self.clock()):
+            body, agent = self.turn_replies.text("agent_waiting"), AgentState.WAITING
+        else:
+            body = self.turn_replies.text("agent_off_hours", hours=self.turn_replies.hours,
+                                          callback_time=self.turn_replies.callback)
+            agent = AgentState.CALLBACK
+        if state.case is not None:
+            missing = state.case.draft.missing(self.rules.fields.fields)
+            if missing:
+                body += "\n" + self._fields[missing[0]].question
+        return self._say(body, triage, decision, replace(state, agent=agent), TurnKind.PERSON)
 
     # ------------------------------------------------------------------ questions
 
-    def _question(self, text: str, triage: Triage, state: ConversationState,
-                  profile: ResidentProfile | None) -> Reply:
-        decision = decide(triage, self.rules, profile=profile)
+    def _question(self, text: str, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
         case = state.case
         if (case is not None or state.ticket_number) and any(c in triage.normalized for c in self._deadline_cues):
             return self._sla_answer(triage, decision, state)
@@ -245,6 +202,8 @@ class AssistantService:
         retrieval = self._retrieve_with_context(text, state)
         answer = self._compose(retrieval, text)
         reply_text = answer.text
+        if answer.handoff:
+            return self._not_found(text, triage, decision, answer, retrieval, state)
         if case is not None:
             missing = case.draft.missing(self.rules.fields.fields)
             if missing:
@@ -306,17 +265,33 @@ class AssistantService:
         clause = self.kb.clause_index().get(level.basis[0])
         cites = (Citation(level.basis[0].split("#")[0], clause.heading_path[0] if clause else level.name,
                           level.basis[0].split("#")[1], 1.0, level.basis[0]),)
-        answer = Answer(text + f"\n依据：{cites[0].title}（{cites[0].ref}）", cites, False, "sla")
+        answer = Answer(text, cites, False, "sla")
         return self._reply(answer.text, Intent.QUESTION, triage, decision, answer, None, state)
+
+    def _not_found(self, text: str, triage: Triage, decision: Decision, answer: Answer, retrieval: Retrieval,
+                   state: ConversationState) -> Reply:
+        """The KB does not cover the question: a person answers it, or, off the property's topic, a polite no."""
+        if not triage.issues and not self.turns.about_property(text):
+            body = self.turn_replies.text("out_of_scope")
+            return self._reply(body, Intent.QUESTION, triage, decision, answer, retrieval, state,
+                               kind=TurnKind.CHITCHAT)
+        if self.turn_replies.agents_on_duty(self.clock()):
+            body, agent = self.turn_replies.text("not_found"), AgentState.WAITING
+        else:
+            body = self.turn_replies.text("not_found_off_hours", hours=self.turn_replies.hours,
+                                          callback_time=self.turn_replies.callback)
+            agent = AgentState.CALLBACK
+        return self._reply(body, Intent.QUESTION, triage, decision, answer, retrieval, replace(state, agent=agent))
 
     # ------------------------------------------------------------------ reports and tickets
 
     def _report(self, text: str, triage: Triage, state: ConversationState, profile: ResidentProfile | None,
-                history: History | None, submit: Submit | None) -> Reply:
+                history: History | None, submit: Submit | None, kind: TurnKind) -> Reply:
+        known = state.known
         draft = TicketDraft(
-            resident_name=profile.name if profile else None,
-            phone=profile.phone if profile else None,
-            address=profile.address if profile else None,
+            resident_name=(profile.name if profile else None) or known.get("resident_name"),
+            phone=(profile.phone if profile else None) or known.get("phone"),
+            address=(profile.address if profile else None) or known.get("address"),
         ).merge_text(text, is_problem=True)
         if state.case is not None:  # another problem while a ticket is being filled: keep both
             draft = replace(state.case.draft, description=f"{state.case.draft.description}；{draft.description}")
@@ -338,17 +313,19 @@ class AssistantService:
             kinds=tuple(k.value for k in decision.kinds),
             reasons=tuple(r.detail for r in (*triage.reasons, *decision.reasons)),
             notify=decision.notify,
-            issue=triage.issues[0].text if triage.issues else triage.normalized[:40],
+            issue=self._summary(triage, draft),
         )
         intent = Intent.EMERGENCY if urgency == Urgency.LEVEL_1 else Intent.REPORT
         lines = [self._opening(case, triage, decision)]
         # The opening (with any emergency script) is final before retrieval runs; the KB guidance that
         # follows only adds to it, so a level-1 reply never depends on retrieval succeeding.
         retrieval, answer = self._guidance(text, state)
-        if answer is not None:
-            lines.append("相关规定：" + answer.text)
-        return self._continue_case(lines, intent, triage, decision, replace(state, case=case), related, submit,
-                                   answer=answer, retrieval=retrieval)
+        if answer is not None and urgency != Urgency.LEVEL_1:
+            # two sentences of the KB's guidance; the emergency script already is the guidance for level 1
+            lines.append("温馨提示：" + "".join(_SENTENCES.findall(answer.text)[:2]).strip())
+        agent = AgentState.WAITING if urgency == Urgency.LEVEL_1 and state.agent is AgentState.NONE else state.agent
+        return self._continue_case(lines, intent, triage, decision, replace(state, case=case, agent=agent), related,
+                                   submit, answer=answer, retrieval=retrieval, kind=kind)
 
     def _guidance(self, text: str, state: ConversationState) -> tuple[Retrieval | None, Answer | None]:
         """The KB entry that covers a reported problem, if any (never a hand-off text)."""
@@ -361,9 +338,13 @@ class AssistantService:
         return retrieval, self._compose(retrieval, text)
 
     def _fill_case(self, text: str, triage: Triage, state: ConversationState, case: Case,
-                   profile: ResidentProfile | None, history: History | None, submit: Submit | None) -> Reply:
+                   profile: ResidentProfile | None, history: History | None, submit: Submit | None,
+                   kind: TurnKind) -> Reply:
         asked = case.draft.missing(self.rules.fields.fields)
-        draft = case.draft.merge_text(text, is_problem=False, expecting=asked[0] if asked else None)
+        draft = case.draft
+        if kind is TurnKind.CORRECTION:  # "不是5楼，是6楼": what the correction gives replaces what was there
+            draft = replace(draft, **self.turns.corrected(text, draft))
+        draft = draft.merge_text(text, is_problem=False, expecting=asked[0] if asked else None)
         if not draft.description and len(re.sub(r"\W", "", text)) >= 6 and not any(
                 (parse_phone(text), parse_address(text))):
             draft = case.draft.merge_text(text, is_problem=True)
@@ -389,39 +370,50 @@ class AssistantService:
                            reasons=case.reasons + tuple(r.detail for r in fresh.reasons),
                            notify=tuple(dict.fromkeys(case.notify + fresh.notify)))
             lines.append(self._opening(case, triage, fresh))
+        if kind is TurnKind.CORRECTION:
+            changed = {k: v for k, v in asdict(draft).items() if k != "details" and v != getattr(case.draft, k)}
+            labels = {f.name: f.label for f in self.rules.fields.fields}
+            what = "、".join(f"{labels.get(k, k)}{v}" for k, v in changed.items() if k in labels)
+            if what:
+                lines.append(self.turn_replies.text("corrected", what=what))
         decision = replace(fresh, urgency=case.urgency, escalate=case.escalate)
         new_case = replace(case, draft=draft)
         intent = Intent.EMERGENCY if case.urgency == Urgency.LEVEL_1 else Intent.REPORT
-        return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit)
+        return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit,
+                                   kind=kind)
 
     def _continue_case(self, lines: list[str], intent: Intent, triage: Triage, decision: Decision,
                        state: ConversationState, related: tuple[str, ...], submit: Submit | None, *,
-                       answer: Answer | None = None, retrieval: Retrieval | None = None) -> Reply:
+                       answer: Answer | None = None, retrieval: Retrieval | None = None,
+                       kind: TurnKind | None = None) -> Reply:
         case = state.case
         assert case is not None
         missing = case.draft.missing(self.rules.fields.fields)
         if missing:
             lines.append(self._fields[missing[0]].question)
             return self._reply("\n".join(lines), intent, triage, decision, answer, retrieval, state, missing=missing,
-                               related=related)
+                               related=related, kind=kind)
         now = self.clock()
         kinds = [TriggerKind(k) for k in case.kinds]
         deadlines = tuple(deadlines_for(self.rules, urgency=case.urgency, category=case.category, kinds=kinds,
                                         created_at=now))
         routing = next(c for c in self.rules.routing.categories if c.category == case.category)
+        description = case.draft.description or ""
+        attachments = tuple(routing.required_attachments) + tuple(
+            routing.device_attachments if any(d in description for d in routing.device_cues) else ())
         request = TicketRequest(
             draft=case.draft, category=case.category, urgency=case.urgency, department=case.department,
             route=case.route, escalate=case.escalate, kinds=case.kinds, reasons=case.reasons, notify=case.notify,
-            deadlines=deadlines, required_attachments=tuple(routing.required_attachments), related=related,
+            deadlines=deadlines, required_attachments=attachments, related=related,
         )
         number = submit(request) if submit else None
         lines.append(self._commitment(case, deadlines, number))
-        if routing.required_attachments:
-            lines.append(f"为便于维修，请补充：{'、'.join(routing.required_attachments)}（可直接发送照片）。")
+        if attachments and case.urgency != Urgency.LEVEL_1:
+            lines.append(f"为便于维修，方便的话请补充：{'、'.join(attachments)}（可直接发送照片）。")
         new_state = replace(state, case=None, ticket_number=number, ticket_urgency=int(case.urgency),
                             ticket_category=case.category.value)
         return self._reply("\n".join(lines), intent, triage, decision, answer, retrieval, new_state, ticket=number,
-                           deadlines=deadlines, related=related)
+                           deadlines=deadlines, related=related, kind=kind)
 
     def _opening(self, case: Case, triage: Triage, decision: Decision) -> str:
         lines: list[str] = []
@@ -478,11 +470,32 @@ class AssistantService:
                 out.append(item.number)
         return tuple(out)
 
+    def _summary(self, triage: Triage, draft: TicketDraft) -> str:
+        """The problem in the company's words (place + the KB's name for it), never the resident's raw text."""
+        issue = triage.issues[0] if triage.issues else None
+        cues = (issue.level_cues + issue.category_cues) if issue else ()
+        name = next((c.split("（")[0].removeprefix("相似：") for c in cues if len(c) >= 2), "")
+        where = (draft.details or {}).get("where", "")
+        if name and where and where not in name:
+            return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"
+        if name:
+            return name if name.endswith("问题") else f"{name}问题"
+        category = issue.category if issue else triage.category
+        return f"{where}的{category}问题" if where else f"{category}方面的问题"
+
+    def _say(self, text: str, triage: Triage, decision: Decision, state: ConversationState,
+             kind: TurnKind) -> Reply:
+        """A reply that is neither a KB answer nor a ticket step (small talk, status, a person, a field noted)."""
+        return self._reply(text, Intent.QUESTION, triage, decision, None, None, state, kind=kind)
+
     def _reply(self, text: str, intent: Intent, triage: Triage, decision: Decision, answer: Answer | None,
                retrieval: Retrieval | None, state: ConversationState, *, missing: tuple[str, ...] = (),
                ticket: str | None = None, deadlines: tuple[Deadline, ...] = (),
-               related: tuple[str, ...] = ()) -> Reply:
+               related: tuple[str, ...] = (), kind: TurnKind | None = None) -> Reply:
+        if kind is None:
+            kind = {Intent.EMERGENCY: TurnKind.EMERGENCY, Intent.QUESTION: TurnKind.QUESTION}.get(
+                intent, TurnKind.COMPLAINT if triage.category is Category.COMPLAINT else TurnKind.REPORT)
         return Reply(text=text, intent=intent, triage=triage, decision=decision, answer=answer, retrieval=retrieval,
                      missing=missing, ticket_number=ticket, deadlines=deadlines, state=state, related=related,
-                     citations=answer.citations if answer else ())
+                     citations=answer.citations if answer else (), kind=kind)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -120,3 +121,124 @@ def load(name: str, model: type[M], *, split: Split | None = None, folder: Path 
         if split is None or item.split == split:
             items.append(item)
     return items
+
+
+# ---------------------------------------------------------------- real-shaped data (eval/data/real/)
+# Messages written anew in the shape of real public messages (docs/eval-labelling.md), each with the URL of the
+# page it is shaped on. The split is a hash of that URL, so every message from one page lands in the same split;
+# the test split is frozen by eval/data/real/SHA256SUMS (tests/eval/test_frozen.py).
+
+REAL = DATA / "real"
+TEST_SHARE = 40  # percent of source pages in the test split
+
+
+def split_of(source: str, item_id: str) -> Split:
+    """The split of an item: by its source page (a written item without a page: by its id)."""
+    key = source if source.startswith("http") else item_id
+    return "test" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 100 < TEST_SHARE else "dev"
+
+
+class _RealItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    text: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def split(self) -> Split:
+        """dev or test, by source page."""
+        return split_of(self.source, self.id)
+
+
+class RealTriage(_RealItem):
+    """A real-shaped resident message, labelled by the seed's rules with the alternatives a reviewer accepts."""
+
+    category: Category
+    accept_category: list[Category] = Field(default_factory=list)
+    urgency: int = Field(ge=1, le=4)
+    accept_urgency: list[int] = Field(default_factory=list)
+    department: str
+    escalate: bool
+    flags: list[Literal["repeat", "vulnerable", "safety", "handoff"]] = Field(default_factory=list)
+    why: str = ""
+
+    def category_ok(self, got: str) -> bool:
+        """The predicted category is the label or an accepted alternative."""
+        return got == self.category.value or got in {c.value for c in self.accept_category}
+
+    def urgency_ok(self, got: int) -> bool:
+        """The predicted level is the label or an accepted alternative."""
+        return got == self.urgency or got in self.accept_urgency
+
+
+class RealQuestion(_RealItem):
+    """A real-shaped resident question: answered by the listed KB entries, or not covered (a hand-off)."""
+
+    in_kb: bool
+    expected: list[str] = Field(default_factory=list)
+    key_points: list[str] = Field(default_factory=list)
+    kind: Literal["off-topic", "property-not-covered"] | None = None
+
+
+class TurnExpect(BaseModel):
+    """What must hold after an everyday turn."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    resident_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    handoff: bool | None = None
+    agent: str | None = None
+    names_ticket: bool | None = None
+
+
+class RealTurn(_RealItem):
+    """An everyday chat turn after some setup turns, with what it is and what must hold after it."""
+
+    setup: list[str] = Field(default_factory=list)
+    kind: str
+    expect: TurnExpect = TurnExpect()
+
+
+R = TypeVar("R", bound=_RealItem)
+TRIAGE_FILES = ("triage_l1.jsonl", "triage_reports.jsonl", "triage_complaints.jsonl", "triage_questions.jsonl")
+
+
+def load_real(names: str | tuple[str, ...], model: type[R], *, split: Split | None = None,
+              folder: Path = REAL) -> list[R]:
+    """Load real-shaped datasets (missing files are skipped), validating every line; ids unique across files.
+
+    Raises:
+        DatasetError: A line is not valid JSON, breaks the schema, or repeats an id.
+    """
+    items: list[R] = []
+    seen: set[str] = set()
+    for name in (names,) if isinstance(names, str) else names:
+        path = folder / name
+        if not path.is_file():
+            continue
+        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = model.model_validate(json.loads(raw))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise DatasetError(f"{path}:{n}: {exc}") from exc
+            if item.id in seen:
+                raise DatasetError(f"{path}:{n}: id {item.id} used twice")
+            seen.add(item.id)
+            if split is None or item.split == split:
+                items.append(item)
+    return items
+
+
+def test_split_digest(folder: Path = REAL) -> dict[str, str]:
+    """SHA-256 of each real dataset's test split (its test lines, canonical JSON, sorted by id)."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        rows = [json.loads(r) for r in path.read_text(encoding="utf-8").splitlines() if r.strip()]
+        test = sorted((r for r in rows if split_of(r.get("source", ""), r["id"]) == "test"), key=lambda r: r["id"])
+        blob = "\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in test)
+        out[path.name] = hashlib.sha256(blob.encode()).hexdigest()
+    return out

@@ -38,6 +38,7 @@ from kb.schema import (
     ScenarioFile,
     ScriptFile,
     TicketFields,
+    TurnRules,
     UrgencyRules,
     ValuesFile,
 )
@@ -85,6 +86,7 @@ class Rules:
     banned: BannedPhrases
     fields: TicketFields
     dictionary: Dictionary
+    turns: TurnRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,7 @@ def load_rules(rules_dir: Path) -> Rules:
         banned=one("banned_phrases.yaml", BannedPhrases),
         fields=one("ticket_fields.yaml", TicketFields),
         dictionary=one("dictionary.yaml", Dictionary),
+        turns=one("turns.yaml", TurnRules),
     )
 
 

@@ -121,6 +121,7 @@ class ScriptScenario(StrEnum):
     HANDOFF = "handoff"
     DELAY = "delay"
     MISSING_INFO = "missing_info"
+    CHAT = "chat"
 
 
 class ReplyScript(_Strict):
@@ -249,6 +250,9 @@ class CategoryRule(_Strict):
     cues: list[Text] = Field(min_length=1)
     routes: list[Route] = Field(default_factory=list)
     required_attachments: list[Text] = Field(default_factory=list)
+    device_attachments: list[Text] = Field(default_factory=list,
+                                           description="Asked for only when the report names a device")
+    device_cues: list[Text] = Field(default_factory=list, description="Words that name a device (热水器, 门禁…)")
     default_urgency: Urgency = Field(Urgency.LEVEL_3, description="Level when no urgency cue matches")
     keeps_questions: bool = Field(False, description="A pure question stays in this category (else questions_go_to)")
     basis: list[ClauseRef] = Field(min_length=1)
@@ -355,6 +359,21 @@ class TicketFields(_Strict):
     """kb/rules/ticket_fields.yaml."""
 
     fields: list[TicketField] = Field(min_length=1)
+
+
+class TurnRules(_Strict):
+    """kb/rules/turns.yaml: the phrasings that tell what a chat turn is, before any retrieval."""
+
+    greeting: list[Text] = Field(min_length=1)
+    thanks: list[Text] = Field(min_length=1)
+    fillers: list[Text] = Field(default_factory=list)
+    person: list[Text] = Field(min_length=1)
+    status: list[Text] = Field(min_length=1)
+    correction: list[Text] = Field(min_length=1)
+    chitchat: list[Text] = Field(min_length=1)
+    property_words: list[Text] = Field(min_length=1, description="A not-found question naming none is chit-chat")
+    status_max_chars: int = Field(24, gt=0, le=200)
+    small_talk_max_chars: int = Field(16, gt=0, le=100)
 
 
 class Dictionary(_Strict):

@@ -1,0 +1,216 @@
+"""Turn: what one chat message is (greeting, thanks, a field reply, a status query, a report…), decided before retrieval.
+
+The phrasings live in kb/rules/turns.yaml. Safety comes first: a message that triage reads as level 1 is an
+emergency whatever else it is ("你好在吗，电梯里困人了！" is not a greeting).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
+from assistant.triage import Intent, Triage
+from ingest.tokens import TextNormalizer
+from kb.schema import Category, TurnRules
+
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
+
+
+class TurnKind(StrEnum):
+    """What a chat turn is."""
+
+    GREETING = "greeting"
+    THANKS = "thanks"
+    SLOT = "slot"
+    CORRECTION = "correction"
+    QUESTION = "question"
+    REPORT = "report"
+    COMPLAINT = "complaint"
+    EMERGENCY = "emergency"
+    STATUS = "status"
+    PERSON = "person"
+    CHITCHAT = "chitchat"
+
+    @property
+    def small_talk(self) -> bool:
+        """Greeting, thanks or out-of-scope chit-chat: a short reply, no ticket, no hand-off."""
+        return self in (TurnKind.GREETING, TurnKind.THANKS, TurnKind.CHITCHAT)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What the conversation knows that changes how a turn reads."""
+
+    asked: str | None = None          # the ticket field the assistant just asked for
+    case_open: bool = False           # a ticket is being filled in
+    ticket: str | None = None         # a ticket filed in this conversation
+
+
+@dataclass(frozen=True, slots=True)
+class TurnReading:
+    """A classified turn, with the cue that decided it (for logs and tests)."""
+
+    kind: TurnKind
+    cue: str
+    fields: dict[str, str]
+
+
+_ADDR = re.compile(r"^(?P<b>[0-9A-Z]+)(?P<bs>栋|座)(?:(?P<u>\d+)单元)?(?:(?P<r>\d{3,4})室)?$")
+_FLOOR = re.compile(r"(?<![号\d])(\d{1,2})\s*(?:楼|层)(?!\d)")
+_LAST_DIGITS = re.compile(r"(?:最后|后|尾号)\s*(?:[一二三四四五六]|\d)?\s*位\s*(?:是|应该是|为)?\s*(\d{2,6})")
+_NEW_NAME = re.compile(r"(?:是|叫|改成|应该是)([\u4e00-\u9fff]{2,3}?)(?:[，。,.!！\s]|$|不是)")
+
+
+def _address_parts(address: str) -> dict[str, str]:
+    m = _ADDR.match(address)
+    return {k: v for k, v in m.groupdict().items() if v} if m else {}
+
+
+def _address_join(parts: dict[str, str]) -> str:
+    out = f"{parts['b']}{parts.get('bs', '栋')}" if parts.get("b") else ""
+    out += f"{parts['u']}单元" if parts.get("u") else ""
+    return out + (f"{parts['r']}室" if parts.get("r") else "")
+
+
+class TurnClassifier:
+    """Reads a chat turn with the phrasings of kb/rules/turns.yaml and the message's triage."""
+
+    def __init__(self, rules: TurnRules) -> None:
+        self._rules = rules
+        norm = TextNormalizer()
+        self._norm = norm
+
+        def prep(words: list[str]) -> tuple[str, ...]:
+            return tuple(sorted({norm(w).lower() for w in words}, key=len, reverse=True))
+
+        self._greeting = prep(rules.greeting)
+        self._thanks = prep(rules.thanks)
+        self._fillers = prep(rules.fillers)
+        self._person = prep(rules.person)
+        self._status = prep(rules.status)
+        self._correction = prep(rules.correction)
+        self._chitchat = prep(rules.chitchat)
+        self._property = prep(rules.property_words)
+
+    def core(self, text: str) -> str:
+        """The message without punctuation, spaces and case (traditional script made simplified)."""
+        return _NOISE.sub("", self._norm(text).lower())
+
+    def _strip(self, core: str, *groups: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """Remove every phrase of the groups from ``core``; return what is left and what was removed."""
+        removed: list[str] = []
+        for group in groups:
+            for w in group:
+                w = _NOISE.sub("", w)
+                if w and w in core:
+                    removed.append(w)
+                    core = core.replace(w, "")
+        return _EMOJI.sub("", core), tuple(removed)
+
+    def about_property(self, text: str) -> bool:
+        """Whether the message mentions anything a property company deals with (else it is chit-chat)."""
+        core = self.core(text)
+        return any(w in core for w in self._property)
+
+    def corrected(self, text: str, draft: TicketDraft) -> dict[str, str]:
+        """The fields a correction replaces ("不是5楼，是6楼", "电话打错了，是139…", "是9栋"), merged into the draft.
+
+        A partial address replaces only the parts it names; a new floor changes the room number's floor.
+        """
+        out: dict[str, str] = {}
+        tail = re.split(r"不是|说错了|打错了|写错了|搞错了|弄错了|记错了|错了", self._norm(text))[-1] or text
+        phone = parse_phone(text)
+        if phone:
+            out["phone"] = phone
+        elif draft.phone and (m := _LAST_DIGITS.search(text)):
+            out["phone"] = draft.phone[: len(draft.phone) - len(m.group(1))] + m.group(1)
+        old = _address_parts(draft.address or "")
+        new_addr = parse_address(tail) or parse_address(text)
+        if new_addr:
+            new = _address_parts(new_addr)
+            out["address"] = _address_join({**old, **new}) if old and new else new_addr
+        else:
+            unit = re.search(r"(\d{1,2})\s*单元", tail)
+            room = re.search(r"(?<!\d)(\d{3,4})(?!\d)", tail)
+            floors = _FLOOR.findall(text)
+            if old and (unit or room):
+                out["address"] = _address_join({**old, **({"u": unit.group(1)} if unit else {}),
+                                                **({"r": room.group(1)} if room else {})})
+            elif old.get("r") and floors:
+                floor = floors[-1]
+                room_no = old["r"]
+                out["address"] = _address_join({**old, "r": floor + room_no[-2:]})
+        if draft.resident_name and draft.resident_name in text and not out:
+            m = _NEW_NAME.search(text.replace(draft.resident_name, ""))
+            if m:
+                out["resident_name"] = m.group(1)
+        elif not out and (name := parse_name(tail)):
+            out["resident_name"] = name
+        return out
+
+    def fields(self, text: str) -> dict[str, str]:
+        """Ticket fields the message gives (name, phone, address)."""
+        found = {"resident_name": parse_name(text), "phone": parse_phone(text), "address": parse_address(text)}
+        return {k: v for k, v in found.items() if v}
+
+    def small_talk(self, text: str) -> TurnKind | None:
+        """GREETING or THANKS when the whole message is only pleasantries, else None."""
+        core = self.core(text)
+        if len(core) > self._rules.small_talk_max_chars:
+            return None
+        rest, removed = self._strip(core, self._greeting, self._thanks, self._fillers)
+        rest = _EMOJI.sub("", rest)
+        if rest or not (removed or _EMOJI.search(text)):
+            return None
+        greeting_words = {_NOISE.sub("", w) for w in self._greeting}
+        if any(w in greeting_words for w in removed) and not any(
+                w in {_NOISE.sub("", t) for t in self._thanks} for w in removed):
+            return TurnKind.GREETING
+        return TurnKind.THANKS
+
+    def classify(self, text: str, triage: Triage, context: TurnContext) -> TurnReading:
+        """Decide what the turn is.
+
+        Order matters: an emergency first (safety), then field replies while a ticket is being filled in,
+        corrections, requests for a person, status queries, pleasantries, chit-chat, and finally what
+        triage says (report, complaint or question).
+        """
+        core = self.core(text)
+        fields = self.fields(text)
+        problem = triage.intent is Intent.REPORT
+        if triage.intent is Intent.EMERGENCY:
+            return TurnReading(TurnKind.EMERGENCY, "triage level 1", fields)
+        correction = next((c for c in self._correction if c in core), None)
+        if correction and (context.case_open or context.ticket) and (fields or re.search(r"\d", core)):
+            return TurnReading(TurnKind.CORRECTION, correction, fields)
+        rest, _ = self._strip(core, self._greeting, self._thanks, self._fillers)
+        if fields and (context.case_open or not problem):
+            # what is left once the fields are gone is short: a reply to the question the assistant asked
+            leftover = rest
+            for v in fields.values():
+                leftover = leftover.replace(self.core(v), "")
+            leftover = re.sub(r"\d+|栋|单元|室|号楼|号|楼|电话|手机|我叫|我是|我姓|姓|叫|先生|女士|名字|称呼|住在?", "",
+                              leftover)
+            if len(leftover) <= 8 or context.case_open and not triage.issues:
+                return TurnReading(TurnKind.SLOT, ",".join(fields), fields)
+        if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
+            return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
+        person = next((c for c in self._person if c in core), None)
+        if person and (not problem or len(core) <= 12):
+            return TurnReading(TurnKind.PERSON, person, fields)
+        status = next((c for c in self._status if c in core), None)
+        if status and (len(core) <= self._rules.status_max_chars or not problem):
+            return TurnReading(TurnKind.STATUS, status, fields)
+        pleasantry = self.small_talk(text)
+        if pleasantry is not None:
+            return TurnReading(pleasantry, "pleasantries only", fields)
+        chit = next((c for c in self._chitchat if c in core), None)
+        if chit and not problem and not any(i.category_cues or i.level_cues for i in triage.issues):
+            return TurnReading(TurnKind.CHITCHAT, chit, fields)
+        if problem:
+            kind = TurnKind.COMPLAINT if triage.category is Category.COMPLAINT else TurnKind.REPORT
+            return TurnReading(kind, f"triage {triage.category}", fields)
+        return TurnReading(TurnKind.QUESTION, "no other reading", fields)
