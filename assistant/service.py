@@ -26,6 +26,7 @@ from assistant.conversation import (
     TicketView,
 )
 from assistant.escalation import Decision, decide
+from assistant.precedents import Precedents, load_precedents
 from assistant.retrieve import HybridRetriever
 from assistant.scripts import pick, render
 from assistant.settings import AssistantSettings
@@ -54,12 +55,15 @@ class AssistantService:
         composer: ExtractiveComposer | LLMComposer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         examples: LevelExamples | None = None,
+        precedents: Precedents | None = None,
+        shares: dict[str, float] | None = None,
     ) -> None:
         self.kb = kb
         self.rules = kb.rules
         self.retriever = retriever
         self._examples = examples
-        self.triager = Triager(kb.rules, examples=examples)
+        self._precedents = precedents
+        self.triager = Triager(kb.rules, examples=examples, precedents=precedents, **(shares or {}))
         self.turns = TurnClassifier(kb.rules.turns)
         self.turn_replies = TurnReplies(kb)
         self._extractive = ExtractiveComposer(retriever)
@@ -75,6 +79,8 @@ class AssistantService:
         self.retriever.warm_up()
         if self._examples is not None:
             self._examples.warm_up()
+        if self._precedents is not None:
+            self._precedents.warm_up()
 
     @classmethod
     def from_settings(cls, ingest: IngestSettings, settings: AssistantSettings) -> AssistantService:
@@ -97,7 +103,14 @@ class AssistantService:
         if settings.triage.similarity:
             examples = LevelExamples(kb.rules, embedder, floor=settings.triage.similarity_floor,
                                      margin=settings.triage.similarity_margin)
-        return cls(kb, retriever, composer=composer, examples=examples)
+        precedents = None
+        path = ingest.kb_root / "rules" / "precedents.jsonl"
+        if settings.triage.precedents and path.is_file():
+            precedents = Precedents(load_precedents(path), embedder, k=settings.triage.precedents_k)
+        t = settings.triage
+        shares = {"level1_share": t.level1_share, "category_share": t.category_share,
+                  "urgency_share": t.urgency_share}
+        return cls(kb, retriever, composer=composer, examples=examples, precedents=precedents, shares=shares)
 
     # ------------------------------------------------------------------ the flow
 
@@ -474,7 +487,7 @@ class AssistantService:
         """The problem in the company's words (place + the KB's name for it), never the resident's raw text."""
         issue = triage.issues[0] if triage.issues else None
         cues = (issue.level_cues + issue.category_cues) if issue else ()
-        name = next((c.split("（")[0].removeprefix("相似：") for c in cues if len(c) >= 2), "")
+        name = next((c.split("（")[0] for c in cues if len(c) >= 2 and not c.startswith("相似")), "")
         where = (draft.details or {}).get("where", "")
         if name and where and where not in name:
             return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from assistant.precedents import Precedents, Vote
 from ingest.embed import Embedder
 from ingest.tokens import TextNormalizer
 from kb.load import Rules
@@ -123,9 +124,17 @@ class LevelExamples:
 class Triager:
     """Applies the triage rules of kb/rules/ to resident messages (and, if given, the level-1 recall net)."""
 
-    def __init__(self, rules: Rules, *, examples: LevelExamples | None = None) -> None:
+    def __init__(self, rules: Rules, *, examples: LevelExamples | None = None,
+                 precedents: Precedents | None = None, level1_share: float = 0.4, category_share: float = 0.5,
+                 urgency_share: float = 0.5, report_share: float = 0.7, repeat_share: float = 0.6) -> None:
         self._rules = rules
         self._examples = examples
+        self._precedents = precedents
+        self.level1_share = level1_share
+        self.category_share = category_share
+        self.urgency_share = urgency_share
+        self.report_share = report_share
+        self.repeat_share = repeat_share
         self._normalize = TextNormalizer()
         self._levels = sorted(rules.urgency.levels, key=lambda lv: lv.level)
         self._level_cues = {lv.level: tuple(self._normalize(c) for c in lv.cues) for lv in self._levels}
@@ -147,6 +156,9 @@ class Triager:
         self._markers = tuple(self._normalize(c) for c in rules.routing.segment_markers)
         self._triggers = {
             t.kind: tuple(self._normalize(c) for c in t.cues) for t in rules.escalation.triggers if t.cues
+        }
+        self._trigger_patterns = {
+            t.kind: tuple(re.compile(p) for p in t.patterns) for t in rules.escalation.triggers if t.patterns
         }
 
     def _segments(self, text: str) -> list[str]:
@@ -203,6 +215,47 @@ class Triager:
         department, route = self._route(rule, segment)
         return Issue(segment, category, urgency, department, route, level_hits.get(urgency, ()), cat_cues)
 
+    def _with_precedents(self, primary: Issue, vote: Vote,
+                         signals: dict[TriggerKind, tuple[str, ...]]) -> tuple[Issue, list[Reason]]:
+        """Combine the rules' reading with the nearest labelled messages'.
+
+        Level 1 only ever goes up here (recall first): the precedents raise a message to level 1 when enough of
+        them are level 1; the rules' level 1 stands. Below level 1 a clear majority of precedents decides the
+        category and the level; a repeat-complaint majority adds the repeat signal.
+        """
+        reasons: list[Reason] = []
+        near = "、".join(f"{i}({c:.2f})" for i, c in vote.nearest[:3])
+        share1 = vote.urgency.get(Urgency.LEVEL_1, 0.0)
+        category, c_share = vote.top_category()
+        level, u_share = vote.top_urgency()
+        suggestion = bool(_found(self._suggestion, primary.text))
+        if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion:
+            lv = self._levels[0]
+            cat = primary.category if primary.category_cues and primary.category in vote.category else category
+            rule = self._categories[cat]
+            department, route = self._route(rule, primary.text)
+            primary = replace(primary, urgency=Urgency.LEVEL_1, category=cat, department=department, route=route,
+                              level_cues=(f"相似案例：{vote.nearest[0][0]}",))
+            reasons.append(Reason("urgency.level1.precedents", f"{lv.name}（{lv.label}）: {share1:.0%} of the "
+                                  f"nearest labelled messages are level 1 ({near}); recall first", tuple(lv.basis)))
+            return primary, reasons
+        if primary.urgency == Urgency.LEVEL_1:
+            return primary, reasons
+        if c_share >= self.category_share and category != primary.category:
+            rule = self._categories[category]
+            department, route = self._route(rule, primary.text)
+            reasons.append(Reason(f"routing.{category}.precedents", f"{category} → {rule.department}: {c_share:.0%} "
+                                  f"of the nearest labelled messages ({near})", tuple(rule.basis)))
+            primary = replace(primary, category=category, department=department, route=route)
+        if u_share >= self.urgency_share and level != primary.urgency and level != Urgency.LEVEL_1:
+            lv = next(x for x in self._levels if x.level == level)
+            reasons.append(Reason(f"urgency.level{int(level)}.precedents", f"{lv.name}（{lv.label}）: {u_share:.0%} "
+                                  f"of the nearest labelled messages ({near})", tuple(lv.basis)))
+            primary = replace(primary, urgency=level)
+        if vote.repeat >= self.repeat_share and TriggerKind.REPEAT not in signals:
+            signals[TriggerKind.REPEAT] = (f"相似投诉历史：{vote.nearest[0][0]}",)
+        return primary, reasons
+
     def assess(self, message: str) -> Triage:
         """Triage one resident message.
 
@@ -234,6 +287,10 @@ class Triager:
                                       f"level-1 example 「{near[0]}」 (cosine {near[1]:.3f}); recall first",
                                       tuple(level1.basis)))
         signals = {kind: hits for kind, cues in self._triggers.items() if (hits := _found(cues, text))}
+        for kind, patterns in self._trigger_patterns.items():
+            matched = tuple(m.group(0) for p in patterns if (m := p.search(text)))
+            if matched:
+                signals[kind] = tuple(dict.fromkeys(signals.get(kind, ()) + matched))
 
         if issues:
             primary = issues[0]
@@ -242,6 +299,10 @@ class Triager:
             primary = Issue(text, Category.ENQUIRY, rule.default_urgency, rule.department, None, (), ())
             reasons.append(Reason("routing.default", "no category cue matched: treated as an enquiry",
                                   tuple(rule.basis)))
+        vote = self._precedents.vote(text) if self._precedents is not None and len(text) >= 6 else None
+        if vote is not None:
+            primary, why = self._with_precedents(primary, vote, signals)
+            reasons.extend(why)
         level = next(lv for lv in self._levels if lv.level == primary.urgency)
         if primary.level_cues:
             reasons.append(Reason(f"urgency.level{level.level}",
@@ -262,19 +323,21 @@ class Triager:
             reasons.append(Reason("urgency.most_urgent_first", f"{len(issues)} problems, most urgent first; "
                                   f"also: {others}", tuple(self._levels[0].basis)))
 
+        voted_report = vote is not None and primary.urgency <= Urgency.LEVEL_3 and sum(
+            share for level, share in vote.urgency.items() if level <= Urgency.LEVEL_3) >= self.report_share
         is_question = bool(_found(self._question, text))
         procedural = bool(_found(self._procedure, text))
         request = bool(_found(self._request, text))
         reported = bool(_found(self._report, text))
         suggestion = bool(_found(self._suggestion, text))
-        problem = reported or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        problem = reported or voted_report or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
         acts_on = any(i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY
         elif suggestion and not problem:
             intent = Intent.QUESTION
         elif problem:
-            intent = Intent.QUESTION if procedural and not reported else Intent.REPORT
+            intent = Intent.QUESTION if procedural and not reported and not voted_report else Intent.REPORT
         elif acts_on and (request or not is_question):
             intent = Intent.REPORT
         elif primary.category is Category.COMPLAINT and not is_question:

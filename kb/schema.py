@@ -302,6 +302,8 @@ class EscalationTrigger(_Strict):
     kind: TriggerKind
     description: Text
     cues: list[Text] = Field(default_factory=list)
+    patterns: list[Text] = Field(default_factory=list,
+                                 description="Regular expressions (on normalised text) that also set the trigger off")
     action: Text
     notify: list[Text] = Field(min_length=1, description="Roles told, e.g. 客服主管, 管理层, 管家")
     upgrade_levels: int = Field(0, ge=0, le=3)
@@ -313,6 +315,16 @@ class EscalationTrigger(_Strict):
 
 class EscalationRules(_Strict):
     """kb/rules/escalation.yaml."""
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> EscalationRules:
+        for t in self.triggers:
+            for p in t.patterns:
+                try:
+                    re.compile(p)
+                except re.error as exc:
+                    raise ValueError(f"{t.id}: pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return self
 
     triggers: list[EscalationTrigger] = Field(min_length=1)
 
