@@ -137,6 +137,8 @@ class AssistantService:
         triage = self.triager.assess(text)
         case = state.case
         missing = case.draft.missing(self.rules.fields.fields) if case else ()
+        if self.turns.small_talk(text) is not None:  # pleasantries only ("有人吗？？？") are never a report
+            triage = replace(triage, intent=Intent.QUESTION, urgency=Urgency.LEVEL_4, issues=())
         reading = self.turns.classify(text, triage, TurnContext(missing[0] if missing else None, case is not None,
                                                                 state.ticket_number))
         kind = reading.kind
@@ -151,7 +153,12 @@ class AssistantService:
             return self._fill_case(text, triage, state, case, profile, history, submit, kind)
         decision = decide(triage, self.rules, profile=profile)
         if kind in (TurnKind.SLOT, TurnKind.CORRECTION):
-            return self._remember(reading.fields, triage, decision, state, kind)
+            fields = reading.fields
+            if kind is TurnKind.CORRECTION:
+                known = TicketDraft(**{k: v for k, v in state.known.items() if k in ("resident_name", "phone",
+                                                                                       "address")})
+                fields = {**fields, **self.turns.corrected(text, known)}
+            return self._remember(fields, triage, decision, state, kind)
         if kind is TurnKind.PERSON:
             return self._person(triage, decision, state)
         if kind is TurnKind.STATUS:

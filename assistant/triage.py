@@ -126,7 +126,8 @@ class Triager:
 
     def __init__(self, rules: Rules, *, examples: LevelExamples | None = None,
                  precedents: Precedents | None = None, level1_share: float = 0.4, category_share: float = 0.5,
-                 urgency_share: float = 0.5, report_share: float = 0.7, repeat_share: float = 0.6) -> None:
+                 urgency_share: float = 0.5, report_share: float = 0.7, repeat_share: float = 0.6,
+                 level1_min_cosine: float = 0.89) -> None:
         self._rules = rules
         self._examples = examples
         self._precedents = precedents
@@ -135,6 +136,7 @@ class Triager:
         self.urgency_share = urgency_share
         self.report_share = report_share
         self.repeat_share = repeat_share
+        self.level1_min_cosine = level1_min_cosine
         self._normalize = TextNormalizer()
         self._levels = sorted(rules.urgency.levels, key=lambda lv: lv.level)
         self._level_cues = {lv.level: tuple(self._normalize(c) for c in lv.cues) for lv in self._levels}
@@ -229,7 +231,8 @@ class Triager:
         category, c_share = vote.top_category()
         level, u_share = vote.top_urgency()
         suggestion = bool(_found(self._suggestion, primary.text))
-        if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion:
+        close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
+        if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and close:
             lv = self._levels[0]
             cat = primary.category if primary.category_cues and primary.category in vote.category else category
             rule = self._categories[cat]
@@ -299,7 +302,8 @@ class Triager:
             primary = Issue(text, Category.ENQUIRY, rule.default_urgency, rule.department, None, (), ())
             reasons.append(Reason("routing.default", "no category cue matched: treated as an enquiry",
                                   tuple(rule.basis)))
-        vote = self._precedents.vote(text) if self._precedents is not None and len(text) >= 6 else None
+        content = re.sub(r"[\W_\d]+|栋|单元|室|号楼|楼|号|电话|手机", "", text)  # field replies get no vote
+        vote = self._precedents.vote(text) if self._precedents is not None and len(content) >= 8 else None
         if vote is not None:
             primary, why = self._with_precedents(primary, vote, signals)
             reasons.extend(why)

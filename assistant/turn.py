@@ -16,6 +16,8 @@ from ingest.tokens import TextNormalizer
 from kb.schema import Category, TurnRules
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [微笑] [捂脸]
+_WRONG_VALUE = re.compile(r"不是\s*[^,，。.!！?？\s]+")  # "不是5楼" names the wrong value
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
@@ -121,7 +123,7 @@ class TurnClassifier:
         A partial address replaces only the parts it names; a new floor changes the room number's floor.
         """
         out: dict[str, str] = {}
-        tail = re.split(r"不是|说错了|打错了|写错了|搞错了|弄错了|记错了|错了", self._norm(text))[-1] or text
+        tail = _WRONG_VALUE.sub("", self._norm(text))
         phone = parse_phone(text)
         if phone:
             out["phone"] = phone
@@ -134,21 +136,20 @@ class TurnClassifier:
             out["address"] = _address_join({**old, **new}) if old and new else new_addr
         else:
             unit = re.search(r"(\d{1,2})\s*单元", tail)
-            room = re.search(r"(?<!\d)(\d{3,4})(?!\d)", tail)
+            rooms = re.findall(r"(?<!\d)(\d{3,4})(?!\d)", tail)
+            room = re.search(rooms[-1], tail) if rooms else None
             floors = _FLOOR.findall(text)
             if old and (unit or room):
                 out["address"] = _address_join({**old, **({"u": unit.group(1)} if unit else {}),
-                                                **({"r": room.group(1)} if room else {})})
+                                                **({"r": room.group(0)} if room else {})})
             elif old.get("r") and floors:
                 floor = floors[-1]
                 room_no = old["r"]
                 out["address"] = _address_join({**old, "r": floor + room_no[-2:]})
-        if draft.resident_name and draft.resident_name in text and not out:
-            m = _NEW_NAME.search(text.replace(draft.resident_name, ""))
-            if m:
-                out["resident_name"] = m.group(1)
-        elif not out and (name := parse_name(tail)):
+        if not out and (name := parse_name(tail)):
             out["resident_name"] = name
+        elif not out and (m := _NEW_NAME.search(tail)):
+            out["resident_name"] = m.group(1)
         return out
 
     def fields(self, text: str) -> dict[str, str]:
@@ -158,7 +159,7 @@ class TurnClassifier:
 
     def small_talk(self, text: str) -> TurnKind | None:
         """GREETING or THANKS when the whole message is only pleasantries, else None."""
-        core = self.core(text)
+        core = self.core(_WECHAT_EMOJI.sub("", text))
         if len(core) > self._rules.small_talk_max_chars:
             return None
         rest, removed = self._strip(core, self._greeting, self._thanks, self._fillers)
@@ -183,8 +184,15 @@ class TurnClassifier:
         problem = triage.intent is Intent.REPORT
         if triage.intent is Intent.EMERGENCY:
             return TurnReading(TurnKind.EMERGENCY, "triage level 1", fields)
+        pleasantry = self.small_talk(text)
+        if pleasantry is not None:
+            return TurnReading(pleasantry, "pleasantries only", fields)
+        person = next((c for c in self._person if c in core), None)
+        if person and (not problem or len(core) <= 16):
+            return TurnReading(TurnKind.PERSON, person, fields)
         correction = next((c for c in self._correction if c in core), None)
-        if correction and (context.case_open or context.ticket) and (fields or re.search(r"\d", core)):
+        if correction and (fields or re.search(r"\d", core) or context.case_open) and (
+                context.case_open or context.ticket or not problem):
             return TurnReading(TurnKind.CORRECTION, correction, fields)
         rest, _ = self._strip(core, self._greeting, self._thanks, self._fillers)
         if fields and (context.case_open or not problem):
@@ -198,17 +206,11 @@ class TurnClassifier:
                 return TurnReading(TurnKind.SLOT, ",".join(fields), fields)
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
-        person = next((c for c in self._person if c in core), None)
-        if person and (not problem or len(core) <= 12):
-            return TurnReading(TurnKind.PERSON, person, fields)
         status = next((c for c in self._status if c in core), None)
         if status and (len(core) <= self._rules.status_max_chars or not problem):
             return TurnReading(TurnKind.STATUS, status, fields)
-        pleasantry = self.small_talk(text)
-        if pleasantry is not None:
-            return TurnReading(pleasantry, "pleasantries only", fields)
         chit = next((c for c in self._chitchat if c in core), None)
-        if chit and not problem and not any(i.category_cues or i.level_cues for i in triage.issues):
+        if chit and not any(i.level_cues and not i.level_cues[0].startswith("相似") for i in triage.issues):
             return TurnReading(TurnKind.CHITCHAT, chit, fields)
         if problem:
             kind = TurnKind.COMPLAINT if triage.category is Category.COMPLAINT else TurnKind.REPORT

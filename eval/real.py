@@ -162,7 +162,11 @@ def score_turns(service: AssistantService, items: Sequence[RealTurn],
                     got = reply.state.known.get(name)
                 if got != want:
                     problems.append(f"{name} {got!r}")
-        if e.handoff is not None and t.kind not in ("emergency",) and reply.handoff != e.handoff:
+        if e.handoff is not None and t.kind in ("complaint", "emergency"):
+            # for a complaint or an emergency the label means "a person takes the case": escalation
+            if reply.escalated != e.handoff:
+                problems.append(f"escalated {reply.escalated}")
+        elif e.handoff is not None and reply.handoff != e.handoff:
             problems.append(f"handoff {reply.handoff}")
         if e.agent is not None and reply.agent.value not in (e.agent, "callback"):
             problems.append(f"agent {reply.agent.value}")
