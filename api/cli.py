@@ -285,6 +285,10 @@ def _ask_json(reply: Any) -> dict[str, Any]:
         "citations": [{"entry_id": c.entry_id, "title": c.title, "clause": c.clause, "ref": c.ref, "score": c.score}
                       for c in reply.citations],
         "handoff": reply.handoff,
+        "answered": reply.answered,
+        "escalated": reply.escalated,
+        "agent": reply.agent.value,
+        "kind": reply.kind.value,
         "intent": reply.intent.value,
         "category": reply.triage.category.value,
         "urgency": int(reply.decision.urgency),
@@ -328,6 +332,10 @@ def ask_cmd(
         typer.echo(json.dumps(_ask_json(reply), ensure_ascii=False, indent=2))
     else:
         typer.echo(reply.text)
+        if reply.citations:  # a terminal has no citation cards: name the sources on their own line
+            from assistant.compose import source_line
+
+            typer.echo(source_line(reply.citations))
 
 
 @app.command("triage")

@@ -81,8 +81,13 @@ class ChatOut(BaseModel):
     turn_id: int
     reply: str
     intent: str
+    kind: str = Field(description="What the turn was: greeting, thanks, slot, correction, question, report, "
+                                  "complaint, emergency, status, person, chitchat")
+    answered: bool = Field(description="Answered from the KB (citations) or from the resident's own tickets")
+    escalated: bool = Field(description="The case is escalated under the escalation rules")
+    agent: str = Field(description="Human hand-off: none, waiting, joined or callback")
     emergency: bool
-    handoff: bool
+    handoff: bool = Field(description="A person takes the conversation over (agent is not none)")
     category: str
     urgency: int
     department: str
@@ -100,6 +105,10 @@ class ChatOut(BaseModel):
             turn_id=turn_id,
             reply=reply.text,
             intent=reply.intent.value,
+            kind=reply.kind.value,
+            answered=reply.answered,
+            escalated=reply.escalated,
+            agent=reply.agent.value,
             emergency=reply.emergency,
             handoff=reply.handoff,
             category=reply.triage.category.value,

@@ -493,8 +493,10 @@ class AssistantService:
     def _summary(self, triage: Triage, draft: TicketDraft) -> str:
         """The problem in the company's words (place + the KB's name for it), never the resident's raw text."""
         issue = triage.issues[0] if triage.issues else None
-        cues = (issue.level_cues + issue.category_cues) if issue else ()
-        name = next((c.split("（")[0] for c in cues if len(c) >= 2 and not c.startswith("相似")), "")
+        generic = set(self.rules.turns.summary_stopwords)
+        cues = (issue.level_cues + tuple(sorted(issue.category_cues, key=len, reverse=True))) if issue else ()
+        name = next((c.split("（")[0] for c in cues
+                     if len(c) >= 2 and not c.startswith("相似") and c.split("（")[0] not in generic), "")
         where = (draft.details or {}).get("where", "")
         if name and where and where not in name:
             return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"

@@ -232,6 +232,8 @@ class Triager:
         level, u_share = vote.top_urgency()
         suggestion = bool(_found(self._suggestion, primary.text))
         close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
+        # a short message with no problem word of its own ("我家房子能卖多少钱一平") is not raised by likeness alone
+        close = close and bool(primary.category_cues or primary.level_cues or len(primary.text) >= 20)
         if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and close:
             lv = self._levels[0]
             cat = primary.category if primary.category_cues and primary.category in vote.category else category
@@ -327,21 +329,22 @@ class Triager:
             reasons.append(Reason("urgency.most_urgent_first", f"{len(issues)} problems, most urgent first; "
                                   f"also: {others}", tuple(self._levels[0].basis)))
 
-        voted_report = vote is not None and primary.urgency <= Urgency.LEVEL_3 and sum(
+        voted_report = vote is not None and primary.urgency <= Urgency.LEVEL_3 and not self._categories[
+            primary.category].keeps_questions and primary.category is not self._rules.routing.questions_go_to and sum(
             share for level, share in vote.urgency.items() if level <= Urgency.LEVEL_3) >= self.report_share
         is_question = bool(_found(self._question, text))
         procedural = bool(_found(self._procedure, text))
         request = bool(_found(self._request, text))
         reported = bool(_found(self._report, text))
         suggestion = bool(_found(self._suggestion, text))
-        problem = reported or voted_report or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        problem = reported or (voted_report and not procedural) or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
         acts_on = any(i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY
         elif suggestion and not problem:
             intent = Intent.QUESTION
         elif problem:
-            intent = Intent.QUESTION if procedural and not reported and not voted_report else Intent.REPORT
+            intent = Intent.QUESTION if procedural and not reported else Intent.REPORT
         elif acts_on and (request or not is_question):
             intent = Intent.REPORT
         elif primary.category is Category.COMPLAINT and not is_question:

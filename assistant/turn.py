@@ -202,7 +202,7 @@ class TurnClassifier:
                 leftover = leftover.replace(self.core(v), "")
             leftover = re.sub(r"\d+|栋|单元|室|号楼|号|楼|电话|手机|我叫|我是|我姓|姓|叫|先生|女士|名字|称呼|住在?", "",
                               leftover)
-            if len(leftover) <= 8 or context.case_open and not triage.issues:
+            if len(leftover) <= 5 or (context.case_open and not triage.issues):
                 return TurnReading(TurnKind.SLOT, ",".join(fields), fields)
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)

@@ -233,7 +233,7 @@ def load_real(names: str | tuple[str, ...], model: type[R], *, split: Split | No
     return items
 
 
-def test_split_digest(folder: Path = REAL) -> dict[str, str]:
+def split_digests(folder: Path = REAL) -> dict[str, str]:
     """SHA-256 of each real dataset's test split (its test lines, canonical JSON, sorted by id)."""
     out: dict[str, str] = {}
     for path in sorted(folder.glob("*.jsonl")):

@@ -41,6 +41,25 @@ def triage_rows(r: EvalResult) -> list[tuple[str, ...]]:
     return rows
 
 
+def real_rows(r: EvalResult) -> list[tuple[str, ...]]:
+    """The headline table: triage on the real-shaped messages (alternatives accepted), project vs keyword rules."""
+    rows = [("system", "category", "urgency", "L1 recall", "L1 precision", "escal. R", "escal. P")]
+    for name, t in r.real.get("triage", {}).items():
+        rows.append((name, _pct(t["category_accuracy"]), _pct(t["urgency_accuracy"]), _pct(t["level1_recall"]),
+                     _pct(t["level1_precision"]), _pct(t["escalation_recall"]), _pct(t["escalation_precision"])))
+    return rows
+
+
+def _real_lines(r: EvalResult) -> list[str]:
+    q = r.real.get("questions", {})
+    t = r.real.get("turns", {})
+    return [f"Real-shaped questions: in-KB accuracy {_pct(q.get('accuracy_in_kb', 0))}, confidently wrong "
+            f"{_pct(q.get('confident_wrong_rate', 0))}, abstention recall {_pct(q.get('abstention_recall', 0))}",
+            f"Everyday turns behaving as expected: {_pct(t.get('behaving', 0))} of {int(t.get('n', 0))}",
+            "Remaining triage failure classes: " + "; ".join(f"{k} ({v})" for k, v in
+                                                           r.real.get("failure_classes", {}).items())]
+
+
 def _md_table(rows: list[tuple[str, ...]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -55,8 +74,10 @@ def text_summary(r: EvalResult) -> str:
         return "\n".join("".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
 
     f = r.fields
-    lines = [f"split: {r.split}  items: {r.counts}", "", "Questions (retrieval + answers):", fmt(summary_rows(r)), "",
-             "Triage:", fmt(triage_rows(r)), "",
+    lines = [f"split: {r.split}  items: {r.counts}", "",
+             "Triage on real-shaped messages (headline):", fmt(real_rows(r)), *_real_lines(r), "",
+             "Questions (retrieval + answers, written data):", fmt(summary_rows(r)), "",
+             "Triage (written data, regression):", fmt(triage_rows(r)), "",
              "Ticket fields: " + ", ".join(f"{k} F1 {_pct(v['f1'])}" for k, v in f.items()),
              f"Dialogues: completion {_pct(r.dialogues.get('completion_rate', 0))}, ticket correct "
              f"{_pct(r.dialogues.get('ticket_correct_rate', 0))}, mean turns {r.dialogues.get('mean_turns', 0):.2f}",
@@ -155,6 +176,7 @@ def write_reports(r: EvalResult, out: Path) -> dict[str, Path]:
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     md = [f"# wuye eval — split {r.split}", "", f"Generated {stamp}. Items: {r.counts}.", "",
+          "## Triage on real-shaped messages (headline)", "", _md_table(real_rows(r)), "", *_real_lines(r), "",
           "## Questions: retrieval and answers", "", _md_table(summary_rows(r)), "",
           "## Triage", "", _md_table(triage_rows(r)), "",
           "## Ticket fields", "", _md_table([("field", "precision", "recall", "F1")] + [

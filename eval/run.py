@@ -45,6 +45,7 @@ class EvalResult:
     dialogues: dict[str, float] = field(default_factory=dict)
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    real: dict[str, dict[str, Any]] = field(default_factory=dict)  # headline: the real-shaped data
 
 
 def _relevant(q: Question, kb: KnowledgeBase) -> set[str]:
@@ -250,6 +251,26 @@ def eval_dialogues(service: AssistantService, dialogues: list[Dialogue], result:
     result.failures["dialogues"] = fails
 
 
+def eval_real(service: AssistantService, split: Split | None, result: EvalResult, *, limit: int | None = None) -> None:
+    """The headline: triage, answers and everyday turns on the real-shaped data (eval/data/real/)."""
+    from eval.datasets import TRIAGE_FILES, RealQuestion, RealTriage, RealTurn, load_real
+    from eval.real import failure_classes, score_questions, score_triage, score_turns, triage_keyword, triage_wuye
+
+    items = load_real(TRIAGE_FILES, RealTriage, split=split)
+    if limit:
+        items = items[:limit]
+    predicted, fails = triage_wuye(service, items)
+    result.real["triage"] = {"wuye": score_triage(items, predicted),
+                             "keyword-rules": score_triage(items, triage_keyword(service, items))}
+    result.real["failure_classes"] = failure_classes(items, predicted)
+    result.failures["real_triage"] = fails
+    questions = load_real("questions.jsonl", RealQuestion, split=split)
+    result.real["questions"], result.failures["real_questions"] = score_questions(service, questions[:limit or None])
+    turns = load_real("turns.jsonl", RealTurn, split=split)
+    result.real["turns"], result.failures["real_turns"] = score_turns(service, turns[:limit or None])
+    result.counts.update(real_triage=len(items), real_questions=len(questions), real_turns=len(turns))
+
+
 def run_eval(service: AssistantService, *, split: Split | None, model_path: Any, baselines: bool = True,
              limit: int | None = None) -> EvalResult:
     """Run every dataset through the project (and the baselines) and score it.
@@ -279,6 +300,7 @@ def run_eval(service: AssistantService, *, split: Split | None, model_path: Any,
         systems += [_baseline_system(RetrieverMode(retriever, "bm25")),
                     _baseline_system(RetrieverMode(retriever, "dense")),
                     _baseline_system(PlainLangChain(model_path, retriever.index.chunks))]
+    eval_real(service, split, result, limit=limit)
     eval_questions(systems, questions, ookb, service.kb, result)
     eval_triage(service, triage, result)
     eval_dialogues(service, dialogues, result)

@@ -384,6 +384,7 @@ class TurnRules(_Strict):
     correction: list[Text] = Field(min_length=1)
     chitchat: list[Text] = Field(min_length=1)
     property_words: list[Text] = Field(min_length=1, description="A not-found question naming none is chit-chat")
+    summary_stopwords: list[Text] = Field(default_factory=list, description="Generic words a ticket summary skips")
     status_max_chars: int = Field(24, gt=0, le=200)
     small_talk_max_chars: int = Field(16, gt=0, le=100)
 

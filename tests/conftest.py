@@ -230,13 +230,19 @@ def sessions(database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def service(real_kb, retriever):  # type: ignore[no-untyped-def]
     """The real assistant: real KB, real model, real index (read-only; pass state explicitly)."""
+    from assistant.precedents import Precedents, load_precedents
     from assistant.service import AssistantService
     from assistant.settings import TriageSettings
     from assistant.triage import LevelExamples
 
-    t = TriageSettings()
-    examples = LevelExamples(real_kb.rules, retriever._embedder, floor=t.similarity_floor, margin=t.similarity_margin)
-    svc = AssistantService(real_kb, retriever, examples=examples)
+    t = TriageSettings()  # the product's defaults, as AssistantService.from_settings builds them
+    examples = (LevelExamples(real_kb.rules, retriever._embedder, floor=t.similarity_floor,
+                              margin=t.similarity_margin) if t.similarity else None)
+    precedents = Precedents(load_precedents(REPO / "kb" / "rules" / "precedents.jsonl"), retriever._embedder,
+                            k=t.precedents_k)
+    svc = AssistantService(real_kb, retriever, examples=examples, precedents=precedents,
+                           shares={"level1_share": t.level1_share, "category_share": t.category_share,
+                                   "urgency_share": t.urgency_share})
     svc.warm_up()
     return svc
 

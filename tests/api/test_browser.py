@@ -70,7 +70,7 @@ def test_resident_fee_question_shows_answer_with_citation(page_for) -> None:
     page.fill("#chat-input", "晚交物业费的滞纳金怎么算")
     page.click("#chat-form button[type=submit]")
     link = page.wait_for_selector(".cites a[data-ref='FAQ-RES-018']", timeout=20000)
-    assert "依据" in page.text_content("#messages")
+    assert "来源" in page.text_content("#messages") and "FAQ-" not in page.text_content("#messages")
     link.click()
     page.wait_for_selector("#entry-dialog[open]")
     assert "滞纳金" in page.text_content("#entry-body")

@@ -41,7 +41,9 @@ def test_ask_json_answer_with_citations(cli) -> None:
 
 def test_ask_outside_kb_hands_off(cli) -> None:
     data = json.loads(cli("ask", "明天会下雨吗", "--json").stdout)
-    assert data["handoff"] and data["citations"] == []
+    assert not data["answered"] and data["citations"] == [] and data["kind"] == "chitchat"
+    data = json.loads(cli("ask", "二手房过户要交多少契税", "--json").stdout)
+    assert not data["answered"] and data["handoff"] and data["citations"] == []
 
 
 def test_triage_batch(cli, tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ function chatPage() {
     if (extra.citations?.length) {
       const c = el("div", { class: "cites" }, "来源：");
       for (const cite of extra.citations) {
-        c.append(el("a", { "data-ref": cite.ref, onclick: () => openEntry(cite.entry_id, cite.ref) }, `${cite.title}（${cite.ref}）`));
+        c.append(el("a", { "data-ref": cite.ref, onclick: () => openEntry(cite.entry_id, cite.ref) },
+          cite.clause ? `《${cite.title}》第${cite.clause}条` : `《${cite.title}》`));
       }
       m.append(c);
     }

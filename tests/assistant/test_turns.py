@@ -1,0 +1,140 @@
+"""Everyday chat turns, as residents really type them: each reads as what it is, before any retrieval."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from assistant.conversation import AgentState, ConversationState, TicketRequest, TicketView
+from assistant.scripts import render
+from assistant.turn import TurnKind
+from kb.schema import ScriptScenario
+
+pytestmark = pytest.mark.integration
+
+
+def _run(service, turns):  # type: ignore[no-untyped-def]
+    state, filed = ConversationState(), []
+
+    def submit(req: TicketRequest) -> str:
+        filed.append(req)
+        return f"GD20261202-{len(filed):06d}"
+
+    reply = None
+    for text in turns:
+        reply = service.handle(text, state=state, submit=submit)
+        state = reply.state
+    return reply, filed
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    pytest.param("在吗", TurnKind.GREETING, id="zai-ma"),
+    pytest.param("你好", TurnKind.GREETING, id="ni-hao"),
+    pytest.param("在吗[微笑]", TurnKind.GREETING, id="wechat-emoji"),
+    pytest.param("您好，請問有人在嗎", TurnKind.GREETING, id="traditional"),
+    pytest.param("hello", TurnKind.GREETING, id="english"),
+    pytest.param("在马", TurnKind.GREETING, id="typo"),
+    pytest.param("好的谢谢", TurnKind.THANKS, id="hao-de-xie-xie"),
+    pytest.param("嗯嗯 明白了", TurnKind.THANKS, id="en-en"),
+    pytest.param("唔該", TurnKind.THANKS, id="cantonese"),
+    pytest.param("👍", TurnKind.THANKS, id="thumbs-up"),
+    pytest.param("行，那先这样", TurnKind.THANKS, id="that-is-all"),
+    pytest.param("今天天气怎么样", TurnKind.CHITCHAT, id="weather"),
+    pytest.param("讲个笑话", TurnKind.CHITCHAT, id="joke"),
+    pytest.param("我要找人工", TurnKind.PERSON, id="person"),
+    pytest.param("你是机器人吧，叫个人来", TurnKind.PERSON, id="robot"),
+    pytest.param("轉人工", TurnKind.PERSON, id="person-traditional"),
+    pytest.param("你好，我家厨房水龙头一直在滴水", TurnKind.REPORT, id="greeting-then-report"),
+    pytest.param("你好在吗，电梯里困人了！", TurnKind.EMERGENCY, id="greeting-then-emergency"),
+    pytest.param("谢谢，对了楼道灯也坏了", TurnKind.REPORT, id="thanks-then-report"),
+    pytest.param("物业费多少钱一平", TurnKind.QUESTION, id="question"),
+])
+def test_a_turn_reads_as_what_it_is(service, text, kind) -> None:  # type: ignore[no-untyped-def]
+    reply, filed = _run(service, [text])
+    assert reply.kind is kind
+    if kind.small_talk:
+        assert not filed and reply.agent is AgentState.NONE and not reply.escalated
+        assert "知识库" not in reply.text and "转接" not in reply.text
+
+
+def test_a_greeting_gets_a_warm_short_reply_not_a_hand_off(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["在吗"])
+    assert reply.text.startswith("您好") and not reply.handoff and not reply.answered
+
+
+def test_chit_chat_is_declined_with_what_the_assistant_can_do(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["今天天气怎么样"])
+    assert "报修" in reply.text and not reply.handoff and not reply.citations
+
+
+@pytest.mark.parametrize(("setup", "text", "field", "value"), [
+    pytest.param(["卫生间天花板一直在滴水，楼上好像漏水了"], "3栋2单元501", "address", "3栋2单元501室", id="address"),
+    pytest.param(["客厅灯不亮了"], "王芳 13800138000", "phone", "13800138000", id="name-phone"),
+    pytest.param(["客厅灯不亮了", "5栋1单元501"], "我叫孙梅", "resident_name", "孙梅", id="name"),
+    pytest.param(["客厅灯不亮了", "5栋1单元501"], "不是5楼，是6楼", "address", "5栋1单元601室", id="floor-fix"),
+    pytest.param(["客厅灯不亮了", "12栋3单元2101"], "sorry 是2201 不是2101", "address", "12栋3单元2201室",
+                 id="room-fix-english"),
+])
+def test_replies_to_the_assistants_question_fill_the_ticket(service, setup, text, field, value) -> None:  # type: ignore[no-untyped-def]
+    reply, filed = _run(service, [*setup, text])
+    draft = reply.state.case.draft if reply.state.case else filed[-1].draft
+    assert getattr(draft, field) == value
+    assert "知识库里没有" not in reply.text
+
+
+def test_a_name_outside_a_case_is_noted_not_answered_with_a_faq(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["我叫孙梅"])
+    assert reply.kind is TurnKind.SLOT and "孙梅" in reply.text and not reply.citations
+    assert reply.state.known["resident_name"] == "孙梅"
+
+
+def test_status_names_the_ticket_filed_in_this_conversation(service) -> None:  # type: ignore[no-untyped-def]
+    reply, filed = _run(service, ["客厅灯不亮了，3栋2单元501，王芳13800138000", "我刚才报的那个工单现在到哪一步了"])
+    assert filed and reply.kind is TurnKind.STATUS
+    assert "GD20261202-000001" in reply.text
+
+
+def test_status_from_the_store_lists_each_open_ticket_and_asks_which(service) -> None:  # type: ignore[no-untyped-def]
+    now = service.clock()
+    views = [TicketView("GD1", "工程", "dispatched", "工程部", "李师傅", now.replace(year=now.year + 1), "客厅灯不亮"),
+             TicketView("GD2", "保洁", "submitted", "环境部", None, datetime(2000, 1, 1, tzinfo=UTC), "楼道垃圾")]
+    reply = service.handle("我的工单呢", tickets=lambda: views)
+    assert "2个" in reply.text and "GD1" in reply.text and "李师傅" in reply.text and "已超过承诺时间" in reply.text
+
+
+def test_asking_for_a_person_sets_the_agent_flag_not_a_doubled_phrase(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["我要找人工"])
+    assert reply.agent in (AgentState.WAITING, AgentState.CALLBACK)
+    assert "您反映的您反映的" not in reply.text and "尽快前" not in reply.text
+
+
+def test_a_vulnerable_resident_is_escalated_without_a_live_hand_off_on_every_turn(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["我八十多了一个人住，楼道灯坏了"])
+    assert reply.escalated and reply.agent is AgentState.NONE
+
+
+def test_report_replies_summarise_instead_of_echoing_the_resident(service) -> None:  # type: ignore[no-untyped-def]
+    text = "我家楼上天天晚上12点还在装修,电钻响,投诉好几次了都没人管影响日常生活"
+    reply, filed = _run(service, [text, "3栋2单元501", "王芳 13800138000"])
+    assert text not in reply.text and "电钻响" not in reply.text and "没人管" not in reply.text
+    assert "设备型号" not in reply.text
+
+
+def test_no_internal_ids_in_the_residents_text(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["物业费多少钱一平"])
+    assert reply.citations and "FAQ-" not in reply.text and "POL-" not in reply.text and "依据" not in reply.text
+
+
+def test_every_chat_script_renders_complete_chinese(real_kb) -> None:  # type: ignore[no-untyped-def]
+    values = {"ticket_no": "GD20261202-000001", "issue": "客厅灯不亮问题", "status": "已派单", "holder": "工程部",
+              "due_text": "还剩约3小时", "count": "2", "hours": "08:00-22:00", "callback_time": "次日 08:30",
+              "what": "楼栋单元号3栋2单元501室"}
+    for script in (s for s in real_kb.scripts if s.scenario is ScriptScenario.CHAT):
+        text = render(script, values)
+        assert "{" not in text and "在尽快前" not in text and "您反映的您反映的" not in text, script.id
+        for a, b in zip(text, text[1:], strict=False):
+            assert not (a == b == "的"), script.id
+
+
+def test_a_drip_through_the_ceiling_is_level_2_not_the_burst_pipe_emergency(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["卫生间天花板一直在滴水，楼上好像漏水了"])
+    assert int(reply.decision.urgency) == 2 and "【紧急】" not in reply.text  # FAQ-OPS-088: a slow drip is level 2
