@@ -217,8 +217,8 @@ class Triager:
         department, route = self._route(rule, segment)
         return Issue(segment, category, urgency, department, route, level_hits.get(urgency, ()), cat_cues)
 
-    def _with_precedents(self, primary: Issue, vote: Vote,
-                         signals: dict[TriggerKind, tuple[str, ...]]) -> tuple[Issue, list[Reason]]:
+    def _with_precedents(self, primary: Issue, vote: Vote, signals: dict[TriggerKind, tuple[str, ...]],
+                         text: str) -> tuple[Issue, list[Reason]]:
         """Combine the rules' reading with the nearest labelled messages'.
 
         Level 1 only ever goes up here (recall first): the precedents raise a message to level 1 when enough of
@@ -230,7 +230,7 @@ class Triager:
         share1 = vote.urgency.get(Urgency.LEVEL_1, 0.0)
         category, c_share = vote.top_category()
         level, u_share = vote.top_urgency()
-        suggestion = bool(_found(self._suggestion, primary.text))
+        suggestion = bool(_found(self._suggestion, text))
         close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
         # a short message with no problem word of its own ("我家房子能卖多少钱一平") is not raised by likeness alone
         close = close and bool(primary.category_cues or primary.level_cues or len(primary.text) >= 20)
@@ -307,7 +307,7 @@ class Triager:
         content = re.sub(r"[\W_\d]+|栋|单元|室|号楼|楼|号|电话|手机", "", text)  # field replies get no vote
         vote = self._precedents.vote(text) if self._precedents is not None and len(content) >= 8 else None
         if vote is not None:
-            primary, why = self._with_precedents(primary, vote, signals)
+            primary, why = self._with_precedents(primary, vote, signals, text)
             reasons.extend(why)
         level = next(lv for lv in self._levels if lv.level == primary.urgency)
         if primary.level_cues:
