@@ -137,6 +137,7 @@ class TurnOut(BaseModel):
     citations: list[dict[str, Any]]
     ticket_id: int | None
     created_at: datetime
+    speaker: str = Field("assistant", description="Who wrote ``answer``: the assistant, or an agent")
 
 
 class ConversationOut(BaseModel):
@@ -145,6 +146,7 @@ class ConversationOut(BaseModel):
     id: str
     created_at: datetime
     turns: list[TurnOut]
+    agent: str = Field("none", description="Human hand-off: none, waiting, callback or joined")
 
 
 class EventOut(BaseModel):
@@ -276,6 +278,31 @@ class LintIn(_In):
 
     text: str = Field(min_length=1, max_length=MAX_MESSAGE)
     ticket_number: str | None = Field(None, max_length=32)
+
+
+class AgentMessageIn(_In):
+    """An agent's message into a resident's conversation."""
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+class ReleaseIn(_In):
+    """Hand a conversation back to the assistant, or close it (the half-filled case is dropped)."""
+
+    close: bool = False
+
+
+class HandoffOut(BaseModel):
+    """A conversation a person must take or holds, with its transcript and the case being filed."""
+
+    id: str
+    agent: str
+    agent_user: str | None
+    resident_id: int | None
+    updated_at: datetime
+    case: dict[str, Any] | None
+    ticket_number: str | None
+    turns: list[TurnOut]
 
 
 class QuizIn(_In):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from assistant.conversation import TicketView
 from assistant.service import AssistantService, ConversationState, HistoryItem, Reply, TicketRequest
 from assistant.store import repository as repo
 from assistant.store.tables import Turn
@@ -82,7 +83,17 @@ def handle_turn(
         )
         return ticket.number or ""
 
-    reply = service.handle(text, state=state, profile=profile, history=history, submit=submit)
+    def tickets() -> Sequence[TicketView]:
+        rows = repo.open_tickets_of(session, resident_id=resident_id, conversation_id=conversation.id)
+        views = []
+        for t in rows:
+            due = next((d.due_at for d in t.deadlines if d.met_at is None and d.key.startswith("level")),
+                       next((d.due_at for d in t.deadlines if d.met_at is None), None))
+            views.append(TicketView(t.number or "", t.category, t.status, t.department, t.assignee, due,
+                                    service.summary_of(t.description)))
+        return views
+
+    reply = service.handle(text, state=state, profile=profile, history=history, submit=submit, tickets=tickets)
     retrieved = [{"id": h.citation, "score": h.score, "dense": h.dense} for h in (reply.retrieval.hits
                                                                                   if reply.retrieval else ())]
     ticket_id = None

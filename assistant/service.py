@@ -505,6 +505,10 @@ class AssistantService:
         category = issue.category if issue else triage.category
         return f"{where}的{category}问题" if where else f"{category}方面的问题"
 
+    def summary_of(self, description: str) -> str:
+        """A stored ticket's problem in the company's words (for status replies)."""
+        return self._summary(self.triager.assess(description), TicketDraft().merge_text(description, is_problem=True))
+
     def _say(self, text: str, triage: Triage, decision: Decision, state: ConversationState,
              kind: TurnKind) -> Reply:
         """A reply that is neither a KB answer nor a ticket step (small talk, status, a person, a field noted)."""

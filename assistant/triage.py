@@ -234,6 +234,8 @@ class Triager:
         close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
         # a short message with no problem word of its own ("我家房子能卖多少钱一平") is not raised by likeness alone
         close = close and bool(primary.category_cues or primary.level_cues or len(primary.text) >= 20)
+        # an explicit level-2 cue (停电, 没水) is evidence of its own; likeness does not overrule it
+        close = close and not (primary.urgency == Urgency.LEVEL_2 and primary.level_cues)
         if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and close:
             lv = self._levels[0]
             cat = primary.category if primary.category_cues and primary.category in vote.category else category

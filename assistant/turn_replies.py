@@ -8,7 +8,8 @@ kb/content/scripts/chat.yaml, chosen by its first tag.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.conversation import TicketView
 from assistant.scripts import render
@@ -38,6 +39,11 @@ class TurnReplies:
         callback = kb.values.get("chat.agent_callback")
         self.hours = str(hours.value) if hours else "08:00-22:00"
         self.callback = str(callback.value) if callback else "次日上午"
+        zone = kb.values.get("chat.timezone")
+        try:
+            self._zone: tzinfo = ZoneInfo(str(zone.value)) if zone else UTC
+        except ZoneInfoNotFoundError:  # no tz database on this machine: China Standard Time has no DST
+            self._zone = timezone(timedelta(hours=8))
         start, _, end = self.hours.partition("-")
         self._open = time.fromisoformat(start.strip())
         self._close = time.fromisoformat(end.strip())
@@ -51,7 +57,7 @@ class TurnReplies:
 
     def agents_on_duty(self, now: datetime) -> bool:
         """Whether ``now`` (local time) falls in the agents' hours (``chat.agent_hours``)."""
-        t = now.astimezone().time()
+        t = now.astimezone(self._zone).time()
         if self._open <= self._close:
             return self._open <= t < self._close
         return t >= self._open or t < self._close
@@ -76,8 +82,8 @@ class TurnReplies:
         elif t.due > now:
             left = int((t.due - now).total_seconds() // 60)
             span = f"{left // 60}小时{left % 60}分钟" if left >= 60 else f"{left}分钟"
-            due_text = f"承诺在{t.due.astimezone():%m月%d日 %H:%M}前完成，还剩约{span}"
+            due_text = f"承诺在{t.due.astimezone(self._zone):%m月%d日 %H:%M}前完成，还剩约{span}"
         else:
-            due_text = f"已超过承诺时间（{t.due.astimezone():%m月%d日 %H:%M}），已自动提醒客服主管督办"
+            due_text = f"已超过承诺时间（{t.due.astimezone(self._zone):%m月%d日 %H:%M}），已自动提醒客服主管督办"
         return self.text("status_one", ticket_no=t.number, issue=t.summary, status=status, holder=holder,
                          due_text=due_text)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 
 from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
 from api.errors import ApiError
-from api.schemas import LintIn, SuggestIn, TicketOut
+from api.schemas import AgentMessageIn, HandoffOut, LintIn, ReleaseIn, SuggestIn, TicketOut, TurnOut
 from assistant.replies import ReplyLinter, case_facts, situations_for, suggest
 from assistant.store import repository as repo
+from assistant.store.tables import Conversation
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -57,6 +58,58 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
         "similar_tickets": similar,
         "draft_lint": _lint_json(linter.run(body.draft, situations=situations_for(facts))) if body.draft else None,
     }
+
+
+def _handoff(c: Any) -> HandoffOut:
+    state = c.state or {}
+    case = state.get("case")
+    return HandoffOut(
+        id=c.id, agent=c.agent_state, agent_user=c.agent_user, resident_id=c.resident_id, updated_at=c.updated_at,
+        case={"category": case.get("category"), "urgency": case.get("urgency"), "issue": case.get("issue"),
+              "draft": {k: v for k, v in (case.get("draft") or {}).items() if k != "details"}} if case else None,
+        ticket_number=state.get("ticket_number"),
+        turns=[TurnOut(id=t.id, message=t.message, answer=t.answer, urgency=t.urgency, category=t.category,
+                       handoff=t.handoff, citations=t.citations, ticket_id=t.ticket_id, created_at=t.created_at,
+                       speaker=t.speaker) for t in c.turns[-30:]])
+
+
+@router.get("/conversations", response_model=list[HandoffOut])
+def handoffs(session: SessionDep, _: Staff) -> list[HandoffOut]:
+    """Conversations waiting for a person (asked for one, KB gap, level 1, callback) or held by an agent."""
+    return [_handoff(c) for c in repo.handoff_conversations(session)]
+
+
+@router.post("/conversations/{conversation_id}/join", response_model=HandoffOut)
+def join(conversation_id: str, session: SessionDep, principal: Staff) -> HandoffOut:
+    """Take the conversation: from now on the assistant stays silent and the resident talks to this agent."""
+    conv = repo.set_agent(session, conversation_id=conversation_id, agent_state="joined", agent_user=principal.name)
+    return _handoff(conv)
+
+
+@router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
+def agent_message(conversation_id: str, body: AgentMessageIn, session: SessionDep, assistant: AssistantDep,
+                  principal: Staff) -> TurnOut:
+    """Send the resident a message (the agent must hold the conversation; banned phrases are refused)."""
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise ApiError(404, f"conversation {conversation_id} not found", code="not_found")
+    if conv.agent_state != "joined":
+        raise ApiError(409, "join the conversation before writing in it", code="not_joined")
+    found = [f for f in ReplyLinter(assistant.rules).run(body.text, situations=()).findings if f.kind == "banned"]
+    if found:
+        raise ApiError(422, "；".join(f"{f.message} → {f.suggestion}" for f in found), code="banned_phrase")
+    t = repo.add_agent_message(session, conversation=conv, agent=principal.name, text=body.text,
+                               now=datetime.now(UTC))
+    return TurnOut(id=t.id, message=t.message, answer=t.answer, urgency=None, category=None, handoff=True,
+                   citations=[], ticket_id=None, created_at=t.created_at, speaker=t.speaker)
+
+
+@router.post("/conversations/{conversation_id}/release", response_model=HandoffOut)
+def release(conversation_id: str, body: ReleaseIn, session: SessionDep, _: Staff) -> HandoffOut:
+    """Hand the conversation back to the assistant, or close it."""
+    conv = repo.set_agent(session, conversation_id=conversation_id, agent_state="none", agent_user=None,
+                          reset_case=body.close)
+    return _handoff(conv)
 
 
 @router.post("/lint")

@@ -48,9 +48,59 @@ def save_turn(session: Session, *, conversation: Conversation, state: dict[str, 
     """Store one turn and the conversation's new state in the same transaction."""
     turn = Turn(conversation_id=conversation.id, **fields)
     conversation.state = state
+    conversation.agent_state = str(state.get("agent") or "none")
     session.add(turn)
     session.flush()
     return turn
+
+
+def handoff_conversations(session: Session, *, limit: int = 50) -> list[Conversation]:
+    """Conversations a person must take or holds (waiting, callback, joined), longest waiting first."""
+    return list(session.scalars(
+        select(Conversation).options(selectinload(Conversation.turns))
+        .where(Conversation.agent_state.in_(("waiting", "callback", "joined")))
+        .order_by(Conversation.updated_at).limit(limit)
+    ).all())
+
+
+def set_agent(session: Session, *, conversation_id: str, agent_state: str, agent_user: str | None,
+              reset_case: bool = False) -> Conversation:
+    """Move a conversation's human hand-off (join, hand back, close); the state JSON follows the column.
+
+    Raises:
+        ConversationNotFoundError: No such conversation.
+    """
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        raise ConversationNotFoundError(conversation_id)
+    state = {} if reset_case else dict(conv.state or {})
+    state["agent"] = agent_state
+    conv.state = state
+    conv.agent_state = agent_state
+    conv.agent_user = agent_user
+    session.flush()
+    return conv
+
+
+def add_agent_message(session: Session, *, conversation: Conversation, agent: str, text: str,
+                      now: datetime) -> Turn:
+    """An agent's message into a conversation (shown to the resident as from a person)."""
+    turn = Turn(conversation_id=conversation.id, message="", answer=text, speaker="agent", handoff=True,
+                triage={"agent": agent}, created_at=now)
+    conversation.updated_at = now
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def open_tickets_of(session: Session, *, resident_id: int | None, conversation_id: str) -> list[Ticket]:
+    """The resident's open tickets (or, without a resident account, this conversation's), newest first."""
+    where = Ticket.resident_id == resident_id if resident_id is not None else Ticket.conversation_id == conversation_id
+    return list(session.scalars(
+        select(Ticket).options(selectinload(Ticket.deadlines))
+        .where(where, Ticket.number.is_not(None), Ticket.status.not_in(("closed", "callback_done")))
+        .order_by(Ticket.id.desc()).limit(10)
+    ).all())
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,8 @@ class Conversation(Base):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16), default="chat")
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    agent_state: Mapped[str] = mapped_column(String(16), default="none", server_default="none", index=True)
+    agent_user: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     turns: Mapped[list[Turn]] = relationship(back_populates="conversation", order_by="Turn.id")
@@ -83,6 +85,7 @@ class Turn(Base):
     retrieved: Mapped[list[Any]] = mapped_column(default=list)
     citations: Mapped[list[Any]] = mapped_column(default=list)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    speaker: Mapped[str] = mapped_column(String(16), default="assistant", server_default="assistant")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     conversation: Mapped[Conversation] = relationship(back_populates="turns")
 

@@ -154,3 +154,27 @@ def test_quiz_in_the_browser(page_for) -> None:
     trainer.wait_for_selector("#results tbody tr")
     assert "agent" in trainer.text_content("#results")
     _shot(trainer, "trainer")
+
+
+def test_resident_asks_for_a_person_and_an_agent_joins_from_the_console(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.click("#handoff")
+    resident.wait_for_selector("#agent-banner:not(.hidden)", timeout=20000)
+    agent = page_for("agent", "/agent")
+    agent.wait_for_selector("#handoffs li", timeout=10000)
+    agent.locator("#handoffs li", has_text="转人工").last.click()
+    agent.click("#join-btn")
+    agent.wait_for_function("document.querySelector('#conv-title').textContent.includes('人工处理中')")
+    agent.fill("#conv-input", "您好，我是客服小王，请问有什么可以帮您？")
+    agent.click("#conv-form button[type=submit]")
+    resident.wait_for_selector(".msg.agent", timeout=10000)
+    assert "客服小王" in resident.text_content("#messages")
+    assert "人工客服已接入" in resident.text_content("#agent-banner")
+    resident.fill("#chat-input", "楼下停车场的灯坏了好几盏")
+    resident.click("#chat-form button[type=submit]")
+    agent.wait_for_function("document.querySelector('#transcript').textContent.includes('停车场的灯')",
+                            timeout=10000)
+    _shot(agent, "agent-live-handoff")
+    agent.click("#release-btn")
+    resident.wait_for_function("document.querySelector('#agent-banner').classList.contains('hidden')",
+                               timeout=10000)

@@ -51,7 +51,7 @@ DIALOGUES = [
                   "category": "投诉", "urgency": 3, "department": "客服主管"}, id="service-complaint"),
     pytest.param(["我姓刘，B座1801，电话13500003333，门禁刷不开进不了门"],
                  {"resident_name": "刘先生/女士", "phone": "13500003333", "address": "B座1801室",
-                  "category": "工程", "urgency": 2, "department": "技术团队"}, id="all-in-one"),
+                  "category": "安保", "urgency": 2, "department": "安保部"}, id="all-in-one"),  # seed: access is 安保
 ]
 
 

@@ -80,13 +80,65 @@ function chatPage() {
           const ev = /event: (\w+)/.exec(chunk)?.[1]; const data = JSON.parse(/data: (.*)/s.exec(chunk)?.[1] || "{}");
           if (ev === "meta") { conversation = data.conversation_id; if (data.emergency) { $("#emergency-banner").classList.remove("hidden"); pending.classList.add("emergency"); } }
           if (ev === "delta") { shown += data.text; pending.textContent = shown; }
-          if (ev === "done") { pending.remove(); add("bot", data.reply, data); ticketCard(data); }
+          if (ev === "done") {
+            pending.remove(); lastTurn = Math.max(lastTurn, data.turn_id);
+            if (data.reply) { add("bot", data.reply, data); ticketCard(data); }  // empty: an agent holds the chat
+            agentBanner(data.agent);
+          }
         }
       }
     } catch (err) { pending.textContent = "发送失败：" + err.message; }
   };
+  let lastTurn = 0;
+  const agentBanner = (agent) => {
+    const b = $("#agent-banner");
+    b.textContent = agent === "joined" ? "人工客服已接入，正在为您服务" : agent === "waiting" ? "正在为您转接人工客服…" : agent === "callback" ? "已登记人工回电" : "";
+    b.classList.toggle("hidden", !b.textContent);
+  };
+  const poll = async () => {  // an agent's messages arrive between the resident's own turns
+    if (!conversation) return;
+    try {
+      const c = await api(`/api/conversations/${encodeURIComponent(conversation)}`);
+      for (const t of c.turns) {
+        if (t.id > lastTurn && t.speaker === "agent") add("agent", `人工客服：${t.answer}`);
+        lastTurn = Math.max(lastTurn, t.id);
+      }
+      agentBanner(c.agent);
+    } catch (err) { /* the next poll tries again */ }
+  };
+  setInterval(poll, 2000);
   $("#chat-form").addEventListener("submit", (e) => { e.preventDefault(); const t = $("#chat-input").value.trim(); if (t) { $("#chat-input").value = ""; send(t); } });
   $("#handoff").addEventListener("click", () => send("转人工"));
+}
+
+function handoffConsole() {
+  let open = null;
+  const stateWords = { waiting: "等待接入", callback: "待回电", joined: "人工处理中" };
+  const render = (c) => {
+    $("#conv-title").textContent = `会话 ${c.id.slice(0, 8)} · ${stateWords[c.agent] || c.agent}${c.agent_user ? " · " + c.agent_user : ""}`;
+    $("#conv-case").textContent = c.case ? `进行中的报修：${c.case.category} ${c.case.urgency}级 · ${c.case.issue || ""}` : (c.ticket_number ? `已建工单 ${c.ticket_number}` : "");
+    $("#transcript").replaceChildren(...c.turns.flatMap((t) => [
+      t.message ? el("div", { class: "msg me" }, `业主：${t.message}`) : null,
+      t.answer ? el("div", { class: `msg ${t.speaker === "agent" ? "agent" : "bot"}` }, `${t.speaker === "agent" ? "客服" : "助手"}：${t.answer}`) : null,
+    ].filter(Boolean)));
+    $("#conv-panel").classList.remove("hidden");
+  };
+  const load = async () => {
+    const rows = await api("/api/agent/conversations");
+    $("#handoffs").replaceChildren(...rows.map((c) => el("li", { class: "row-click", "data-id": c.id, onclick: () => { open = c.id; render(c); } },
+      `${stateWords[c.agent] || c.agent} · ${c.turns.filter((t) => t.message).slice(-1)[0]?.message?.slice(0, 30) || "（无消息）"}`)));
+    const cur = rows.find((c) => c.id === open); if (cur) render(cur);
+    $("#handoff-count").textContent = rows.filter((c) => c.agent !== "joined").length;
+  };
+  $("#join-btn").addEventListener("click", async () => { if (open) { render(await api(`/api/agent/conversations/${open}/join`, { method: "POST" })); load(); } });
+  $("#release-btn").addEventListener("click", async () => { if (open) { await api(`/api/agent/conversations/${open}/release`, { method: "POST", body: JSON.stringify({ close: false }) }); open = null; $("#conv-panel").classList.add("hidden"); load(); } });
+  $("#close-btn").addEventListener("click", async () => { if (open) { await api(`/api/agent/conversations/${open}/release`, { method: "POST", body: JSON.stringify({ close: true }) }); open = null; $("#conv-panel").classList.add("hidden"); load(); } });
+  $("#conv-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); const text = $("#conv-input").value.trim(); if (!open || !text) return;
+    try { await api(`/api/agent/conversations/${open}/messages`, { method: "POST", body: JSON.stringify({ text }) }); $("#conv-input").value = ""; $("#conv-error").textContent = ""; load(); }
+    catch (err) { $("#conv-error").textContent = err.message; }
+  });
+  load(); setInterval(load, 2000);
 }
 
 function ticketCard(data) {
@@ -154,6 +206,7 @@ function agentPage() {
   });
   setInterval(() => { for (const td of document.querySelectorAll(".countdown")) { if (td.dataset.due) { const s = Math.round((new Date(td.dataset.due) - Date.now()) / 1000); td.textContent = fmtLeft(s); td.className = "countdown " + (s < 0 ? "late" : ""); } } }, 1000);
   load(); setInterval(load, 30000);
+  handoffConsole();
   agentQuizzes();
 }
 
