@@ -187,3 +187,4 @@ class Reply:
 Submit = Callable[[TicketRequest], str]
 History = Callable[[str], Sequence[HistoryItem]]
 Tickets = Callable[[], Sequence[TicketView]]
+Amend = Callable[[str, dict[str, str]], None]  # (ticket number, corrected fields) → stored with an audit event

@@ -93,7 +93,11 @@ def handle_turn(
                                     service.summary_of(t.description)))
         return views
 
-    reply = service.handle(text, state=state, profile=profile, history=history, submit=submit, tickets=tickets)
+    def amend(number: str, fields: dict[str, str]) -> None:
+        repo.amend_ticket(session, number=number, fields=fields, actor=actor, now=now)
+
+    reply = service.handle(text, state=state, profile=profile, history=history, submit=submit, tickets=tickets,
+                           amend=amend)
     retrieved = [{"id": h.citation, "score": h.score, "dense": h.dense} for h in (reply.retrieval.hits
                                                                                   if reply.retrieval else ())]
     ticket_id = None

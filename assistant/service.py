@@ -15,6 +15,7 @@ from typing import Any
 from assistant.compose import HANDOFF_TEXT, Answer, Citation, ExtractiveComposer, LLMComposer
 from assistant.conversation import (
     AgentState,
+    Amend,
     Case,
     ConversationState,
     History,
@@ -123,6 +124,7 @@ class AssistantService:
         history: History | None = None,
         submit: Submit | None = None,
         tickets: Tickets | None = None,
+        amend: Amend | None = None,
     ) -> Reply:
         """Handle one resident message.
 
@@ -158,9 +160,16 @@ class AssistantService:
                 known = TicketDraft(**{k: v for k, v in state.known.items() if k in ("resident_name", "phone",
                                                                                        "address")})
                 fields = {**fields, **self.turns.corrected(text, known)}
+                if state.ticket_number and amend is not None and fields:
+                    amend(state.ticket_number, fields)  # the filed ticket follows the correction
             return self._remember(fields, triage, decision, state, kind)
         if kind is TurnKind.PERSON:
             return self._person(triage, decision, state)
+        if kind is TurnKind.STATUS and case is not None:  # the report is not filed yet: say what is missing
+            pending = case.draft.missing(self.rules.fields.fields)
+            body = self.turn_replies.text("status_pending", what=self._fields[pending[0]].label) + "\n" + (
+                self._fields[pending[0]].question) if pending else self.turn_replies.text("status_none")
+            return self._say(body, triage, decision, state, kind)
         if kind is TurnKind.STATUS:
             views = list(tickets()) if tickets else []
             if not views and state.ticket_number:  # no store at hand (CLI, eval): the ticket filed in this chat
@@ -430,8 +439,10 @@ class AssistantService:
         lines.append(self._commitment(case, deadlines, number))
         if attachments and case.urgency != Urgency.LEVEL_1:
             lines.append(f"为便于维修，方便的话请补充：{'、'.join(attachments)}（可直接发送照片）。")
+        filed = {k: v for k, v in (("resident_name", case.draft.resident_name), ("phone", case.draft.phone),
+                                    ("address", case.draft.address)) if v}
         new_state = replace(state, case=None, ticket_number=number, ticket_urgency=int(case.urgency),
-                            ticket_category=case.category.value)
+                            ticket_category=case.category.value, known={**state.known, **filed})
         return self._reply("\n".join(lines), intent, triage, decision, answer, retrieval, new_state, ticket=number,
                            deadlines=deadlines, related=related, kind=kind)
 

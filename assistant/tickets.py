@@ -20,13 +20,14 @@ _ROOM_CN = r"[零〇一幺二三四五六七八九]{3,4}"
 _ROOM = re.compile(r"(?<![\d.])(?:room\s*)?(\d{3,4}|" + _ROOM_CN + r")(?:\s*(?:室|号|房|户))?"
                    r"(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时|楼))", re.I)
 _SEPARATORS = "-— 的，,、:：户家是号我住在"
-_SURNAME_HONORIFIC = (r"(?:(?![的是我你他她在叫室号楼栋座])[\u4e00-\u9fff]){1,2}"
+_FILLER = re.compile(r"(?:那栋|那幢|那边|那个|这边|那|的|家是|房号是?|房间号?是?|门牌号?是?|是|户|[，,、:：\s-])*")
+_SURNAME_HONORIFIC = (r"(?:(?![的是我你他她在叫室号楼栋座找打给])[\u4e00-\u9fff]){1,2}"
                       r"(?:先生|女士|小姐|阿姨|大爷|奶奶|老师|师傅)")
 _NAME_PATTERNS = (
-    re.compile(r"(?:^|[，,。.！!\s\d室的]|我是|本人|我)(" + _SURNAME_HONORIFIC
+    re.compile(r"(?:^|[，,。.！!\s\d室的]|我是|本人|我|找|联系)(" + _SURNAME_HONORIFIC
                + r")(?=$|[，,。.！!\s\d]|电话|手机|住|家)"),
-    re.compile(r"(?:我叫|我是|本人|业主姓名[:：]?|姓名[:：]?|名字[:：]?|联系人[:：]?)\s*([\u4e00-\u9fff]{2,3}?)"
-               r"(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
+    re.compile(r"(?:我叫|我是业主|我是|本人|业主姓名[:：]?|姓名[:：]?|名字是|名字叫|名字[:：]?|联系人[:：]?|人叫)\s*"
+               r"([\u4e00-\u9fff]{2,4}?)(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
     re.compile(r"(?:^|[，,。\s])([\u4e00-\u9fff]{2,3})[\s，,]*(?:电话|手机)?[:：\s]*1[3-9]\d"),
     re.compile(r"my name is ([A-Za-z]+(?: [A-Za-z]+)?)", re.I),
     re.compile(r"我姓([\u4e00-\u9fff])"),
@@ -69,13 +70,15 @@ def parse_phone(text: str) -> str | None:
 
 
 def _unit_room(rest: str) -> tuple[str, str]:
-    """Unit and room at the start of ``rest`` (after a building)."""
+    """Unit and room at the start of ``rest`` (after a building), past filler words ("那栋，2单元，家是1404")."""
     rest = rest.lstrip(_SEPARATORS)
+    rest = rest[_FILLER.match(rest).end():]  # type: ignore[union-attr]  # the pattern always matches
     unit = ""
     u = _UNIT.match(rest)
     if u:
         unit = f"{_cn_num(u.group(1) or u.group(2))}单元"
         rest = rest[u.end():].lstrip(_SEPARATORS)
+        rest = rest[_FILLER.match(rest).end():]  # type: ignore[union-attr]
     r = _ROOM.match(rest)
     room = f"{_cn_num(r.group(1))}室" if r else ""
     return unit, room

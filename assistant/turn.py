@@ -13,7 +13,7 @@ from enum import StrEnum
 from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
 from assistant.triage import Intent, Triage
 from ingest.tokens import TextNormalizer
-from kb.schema import Category, TurnRules
+from kb.schema import Category, TriggerKind, TurnRules
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [微笑] [捂脸]
@@ -86,7 +86,8 @@ class TurnClassifier:
         self._norm = norm
 
         def prep(words: list[str]) -> tuple[str, ...]:
-            return tuple(sorted({norm(w).lower() for w in words}, key=len, reverse=True))
+            # longest first, then alphabetical: the same order in every process (no set-order surprises)
+            return tuple(sorted({norm(w).lower() for w in words}, key=lambda w: (-len(w), w)))
 
         self._greeting = prep(rules.greeting)
         self._thanks = prep(rules.thanks)
@@ -157,14 +158,27 @@ class TurnClassifier:
         found = {"resident_name": parse_name(text), "phone": parse_phone(text), "address": parse_address(text)}
         return {k: v for k, v in found.items() if v}
 
+    def _pleasantries(self, core: str) -> tuple[str, ...] | None:
+        """Read ``core`` left to right as greeting/thanks/filler words (longest match); None if anything else."""
+        words = [_NOISE.sub("", w) for w in (*self._greeting, *self._thanks, *self._fillers)]
+        words = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
+        out: list[str] = []
+        i = 0
+        while i < len(core):
+            w = next((w for w in words if core.startswith(w, i)), None)
+            if w is None:
+                return None
+            out.append(w)
+            i += len(w)
+        return tuple(out)
+
     def small_talk(self, text: str) -> TurnKind | None:
         """GREETING or THANKS when the whole message is only pleasantries, else None."""
-        core = self.core(_WECHAT_EMOJI.sub("", text))
+        core = _EMOJI.sub("", self.core(_WECHAT_EMOJI.sub("", text)))
         if len(core) > self._rules.small_talk_max_chars:
             return None
-        rest, removed = self._strip(core, self._greeting, self._thanks, self._fillers)
-        rest = _EMOJI.sub("", rest)
-        if rest or not (removed or _EMOJI.search(text)):
+        removed = self._pleasantries(core)
+        if removed is None or not (removed or _EMOJI.search(text)):
             return None
         greeting_words = {_NOISE.sub("", w) for w in self._greeting}
         if any(w in greeting_words for w in removed) and not any(
@@ -207,7 +221,8 @@ class TurnClassifier:
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
         status = next((c for c in self._status if c in core), None)
-        if status and (len(core) <= self._rules.status_max_chars or not problem):
+        repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
+        if status and not repeat and (len(core) <= self._rules.status_max_chars or not problem):
             return TurnReading(TurnKind.STATUS, status, fields)
         chit = next((c for c in self._chitchat if c in core), None)
         if chit and not any(i.level_cues and not i.level_cues[0].startswith("相似") for i in triage.issues):

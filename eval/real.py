@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.conversation import ConversationState, TicketRequest
@@ -145,9 +145,13 @@ def score_turns(service: AssistantService, items: Sequence[RealTurn],
             _sink.append(req)
             return f"GD-EVAL-{len(_sink)}"
 
+        def amend(number: str, fields: dict[str, str], _sink: list[TicketRequest] = filed) -> None:
+            if _sink:
+                _sink[-1] = replace(_sink[-1], draft=replace(_sink[-1].draft, **fields))
+
         for text in t.setup:
-            state = service.handle(text, state=state, submit=submit).state
-        reply = service.handle(t.text, state=state, submit=submit)
+            state = service.handle(text, state=state, submit=submit, amend=amend).state
+        reply = service.handle(t.text, state=state, submit=submit, amend=amend)
         problems = []
         kind = reply.kind.value
         if kind != t.kind and not (t.kind in ("report", "complaint") and kind in ("report", "complaint")):

@@ -93,6 +93,26 @@ def add_agent_message(session: Session, *, conversation: Conversation, agent: st
     return turn
 
 
+def amend_ticket(session: Session, *, number: str, fields: dict[str, str], actor: str, now: datetime) -> Ticket:
+    """A resident's correction of a filed ticket's name, phone or address, with an audit event.
+
+    Raises:
+        TicketNotFoundError: No such ticket.
+    """
+    ticket = get_ticket(session, number=number)
+    allowed = {k: v for k, v in fields.items() if k in ("resident_name", "phone", "address") and v}
+    changes = "；".join(f"{k}: {getattr(ticket, k)} → {v}" for k, v in allowed.items() if getattr(ticket, k) != v)
+    if not changes:
+        return ticket
+    for k, v in allowed.items():
+        setattr(ticket, k, v)
+    ticket.updated_at = now
+    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, from_status=ticket.status, to_status=ticket.status,
+                            note=f"业主更正：{changes}", at=now))
+    session.flush()
+    return ticket
+
+
 def open_tickets_of(session: Session, *, resident_id: int | None, conversation_id: str) -> list[Ticket]:
     """The resident's open tickets (or, without a resident account, this conversation's), newest first."""
     where = Ticket.resident_id == resident_id if resident_id is not None else Ticket.conversation_id == conversation_id
