@@ -349,9 +349,8 @@ class AssistantService:
         # The opening (with any emergency script) is final before retrieval runs; the KB guidance that
         # follows only adds to it, so a level-1 reply never depends on retrieval succeeding.
         retrieval, answer = self._guidance(text, state)
-        if answer is not None and urgency != Urgency.LEVEL_1:
-            # two sentences of the KB's guidance; the emergency script already is the guidance for level 1
-            lines.append("温馨提示：" + "".join(_SENTENCES.findall(answer.text)[:2]).strip())
+        if answer is not None:  # the KB's guidance for this problem (phone numbers, what not to do)
+            lines.append("温馨提示：" + answer.text)
         agent = AgentState.WAITING if urgency == Urgency.LEVEL_1 and state.agent is AgentState.NONE else state.agent
         return self._continue_case(lines, intent, triage, decision, replace(state, case=case, agent=agent), related,
                                    submit, answer=answer, retrieval=retrieval, kind=kind)
@@ -451,9 +450,11 @@ class AssistantService:
         values = self._values(case)
         situation = triage.issues[0] if triage.issues else None
         if case.urgency == Urgency.LEVEL_1 and situation is not None and situation.urgency == Urgency.LEVEL_1:
-            cues = " ".join(situation.level_cues) or triage.normalized
+            cues = " ".join((*situation.level_cues, triage.normalized))
             script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=cues)
-            if script is not None:
+            # only a script written for this hazard (one of its tags is in the message): never the burst-pipe
+            # advice for a lift or a gas leak
+            if script is not None and any(t and t.lower() in cues for t in script.tags):
                 lines.append(render(script, values))
             lines.append("【紧急】已同时通知值班人员和管理层，人工客服会马上与您联系。")
         elif case.urgency == Urgency.LEVEL_1:

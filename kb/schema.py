@@ -381,6 +381,7 @@ class TurnRules(_Strict):
     fillers: list[Text] = Field(default_factory=list)
     person: list[Text] = Field(min_length=1)
     status: list[Text] = Field(min_length=1)
+    status_personal: list[Text] = Field(default_factory=list, description="Marks a status query as the resident's own")
     correction: list[Text] = Field(min_length=1)
     chitchat: list[Text] = Field(min_length=1)
     property_words: list[Text] = Field(min_length=1, description="A not-found question naming none is chit-chat")
