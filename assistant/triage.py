@@ -339,7 +339,8 @@ class Triager:
         request = bool(_found(self._request, text))
         reported = bool(_found(self._report, text))
         suggestion = bool(_found(self._suggestion, text))
-        problem = reported or (voted_report and not procedural) or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        problem = reported or (voted_report and not procedural) or any(
+            i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
         acts_on = any(i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY

@@ -1,4 +1,4 @@
-"""Turn: what one chat message is (greeting, thanks, a field reply, a status query, a report…), decided before retrieval.
+"""Turn: what one chat message is (greeting, thanks, a field reply, a status query, a report…), read first.
 
 The phrasings live in kb/rules/turns.yaml. Safety comes first: a message that triage reads as level 1 is an
 emergency whatever else it is ("你好在吗，电梯里困人了！" is not a greeting).
