@@ -13,11 +13,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, quiz, tickets, triage
+from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, photos, quiz, tickets, triage
 from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.monitor import SlaMonitor
+from assistant.photos import PhotoStore
 from assistant.privacy import install_log_masking
 from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         app.state.monitor = monitor
         app.state.limiter = RateLimiter()
         app.state.ingest_job = IngestJob()
+        app.state.photos = PhotoStore(settings.api.photo_dir, max_bytes=settings.api.photo_max_mb * 1024 * 1024)
         try:
             yield
         finally:
@@ -108,7 +110,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, agent, kb, triage, dashboard, quiz, openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, kb, triage, dashboard, quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

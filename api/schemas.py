@@ -292,6 +292,16 @@ class ReleaseIn(_In):
     close: bool = False
 
 
+class PhotoOut(BaseModel):
+    """A stored photo of a ticket."""
+
+    sha256: str
+    url: str
+    thumb_url: str
+    width: int
+    height: int
+
+
 class HandoffOut(BaseModel):
     """A conversation a person must take or holds, with its transcript and the case being filed."""
 

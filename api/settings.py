@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -33,6 +34,8 @@ class ApiSettings(BaseModel):
                                       "(default: all cores with one worker, cores ÷ workers with several)")
     index_watch_interval: float = Field(
         2.0, ge=0, description="Seconds between checks for an index another worker swapped in (0: off)")
+    photo_dir: Path = Field(Path("var/photos"), description="Where ticket photos are kept (outside the web root)")
+    photo_max_mb: int = Field(10, gt=0, le=50, description="Largest photo accepted, in MB")
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ApiSettings:

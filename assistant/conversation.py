@@ -184,6 +184,19 @@ class Reply:
         return self.decision.urgency == Urgency.LEVEL_1
 
 
+def make_reply(text: str, intent: Intent, triage: Triage, decision: Decision, answer: Answer | None,
+               retrieval: Retrieval | None, state: ConversationState, *, missing: tuple[str, ...] = (),
+               ticket: str | None = None, deadlines: tuple[Deadline, ...] = (), related: tuple[str, ...] = (),
+               kind: TurnKind | None = None) -> Reply:
+    """Build the one reply of a turn; the kind follows the intent unless the turn said otherwise."""
+    if kind is None:
+        kind = {Intent.EMERGENCY: TurnKind.EMERGENCY, Intent.QUESTION: TurnKind.QUESTION}.get(
+            intent, TurnKind.COMPLAINT if triage.category is Category.COMPLAINT else TurnKind.REPORT)
+    return Reply(text=text, intent=intent, triage=triage, decision=decision, answer=answer, retrieval=retrieval,
+                 missing=missing, ticket_number=ticket, deadlines=deadlines, state=state, related=related,
+                 citations=answer.citations if answer else (), kind=kind)
+
+
 Submit = Callable[[TicketRequest], str]
 History = Callable[[str], Sequence[HistoryItem]]
 Tickets = Callable[[], Sequence[TicketView]]

@@ -35,7 +35,8 @@ class TriageSettings(BaseModel):
                              "(off by default: the precedents recall level 1 with fewer false alarms on real messages)")
     similarity_floor: float = Field(0.91, ge=0, le=1, description="Cosine to a level-1 example that counts")
     similarity_margin: float = Field(0.005, ge=-1, le=1, description="…and by how much it must beat levels 2–4")
-    precedents: bool = Field(True, description="Also let the nearest labelled messages (kb/rules/precedents.jsonl) vote")
+    precedents: bool = Field(True, description="Also let the nearest labelled messages "
+                                               "(kb/rules/precedents.jsonl) vote")
     precedents_k: int = Field(7, gt=0, le=50, description="How many nearest labelled messages vote")
     level1_share: float = Field(0.4, gt=0, le=1, description="Share of level-1 precedents that raises a message to 1")
     category_share: float = Field(0.5, gt=0, le=1, description="Share of precedents that overrides the rules' category")

@@ -248,13 +248,16 @@ class Triager:
             return primary, reasons
         if primary.urgency == Urgency.LEVEL_1:
             return primary, reasons
-        if c_share >= self.category_share and category != primary.category:
+        names_a_problem = bool(primary.category_cues) and primary.category is not self._rules.routing.questions_go_to
+        to_enquiry = category is self._rules.routing.questions_go_to and names_a_problem
+        if c_share >= self.category_share and category != primary.category and not to_enquiry:
             rule = self._categories[category]
             department, route = self._route(rule, primary.text)
             reasons.append(Reason(f"routing.{category}.precedents", f"{category} → {rule.department}: {c_share:.0%} "
                                   f"of the nearest labelled messages ({near})", tuple(rule.basis)))
             primary = replace(primary, category=category, department=department, route=route)
-        if u_share >= self.urgency_share and level != primary.urgency and level != Urgency.LEVEL_1:
+        if u_share >= self.urgency_share and level != primary.urgency and level != Urgency.LEVEL_1 and not (
+                level == Urgency.LEVEL_4 and names_a_problem):  # a named problem is not made an enquiry by likeness
             lv = next(x for x in self._levels if x.level == level)
             reasons.append(Reason(f"urgency.level{int(level)}.precedents", f"{lv.name}（{lv.label}）: {u_share:.0%} "
                                   f"of the nearest labelled messages ({near})", tuple(lv.basis)))
@@ -339,7 +342,8 @@ class Triager:
         request = bool(_found(self._request, text))
         reported = bool(_found(self._report, text))
         suggestion = bool(_found(self._suggestion, text))
-        problem = reported or (voted_report and not procedural) or any(i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
+        problem = reported or (voted_report and not procedural) or any(
+            i.level_cues and i.urgency <= Urgency.LEVEL_3 for i in issues)
         acts_on = any(i.category_cues and not self._categories[i.category].keeps_questions for i in issues)
         if primary.urgency == Urgency.LEVEL_1:
             intent = Intent.EMERGENCY

@@ -1,4 +1,4 @@
-"""Turn: what one chat message is (greeting, thanks, a field reply, a status query, a report…), decided before retrieval.
+"""Turn: what one chat message is (greeting, thanks, a field reply, a status query, a report…), read first.
 
 The phrasings live in kb/rules/turns.yaml. Safety comes first: a message that triage reads as level 1 is an
 emergency whatever else it is ("你好在吗，电梯里困人了！" is not a greeting).
@@ -218,13 +218,13 @@ class TurnClassifier:
                               leftover)
             if len(leftover) <= 5 or (context.case_open and not triage.issues):
                 return TurnReading(TurnKind.SLOT, ",".join(fields), fields)
-        if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
-            return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
         status = next((c for c in self._status if c in core), None)
         repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
         personal = context.ticket or context.case_open or any(self.core(w) in core for w in self._rules.status_personal)
         if status and personal and not repeat and (len(core) <= self._rules.status_max_chars or not problem):
             return TurnReading(TurnKind.STATUS, status, fields)
+        if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
+            return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
         chit = next((c for c in self._chitchat if c in core), None)
         if chit and not any(i.level_cues and not i.level_cues[0].startswith("相似") for i in triage.issues):
             return TurnReading(TurnKind.CHITCHAT, chit, fields)

@@ -76,7 +76,7 @@ class TurnReplies:
             status = STATUS_WORDS[TicketStatus(t.status)]
         except ValueError:
             status = t.status
-        holder = f"{t.department}的{t.assignee}" if t.assignee else t.department
+        holder = f"{t.department}的{t.assignee}" if t.assignee else (t.department or "客服中心")
         if t.due is None:
             due_text = "我们会持续跟进"
         elif t.due > now:

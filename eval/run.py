@@ -66,7 +66,7 @@ def _service_system(service: AssistantService) -> System:
         return ConversationState(last_question=q.context[-1]) if q.context else ConversationState()
 
     def rank(q: Question) -> Ranked:
-        r = service._retrieve_with_context(q.text, state(q), top_k=10)
+        r = service.answering.retrieve(q.text, state(q), top_k=10)
         return Ranked(tuple(h.citation for h in r.hits), "", r.found)
 
     def answer(q: Question) -> tuple[str, list[str], bool]:

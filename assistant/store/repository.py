@@ -113,6 +113,24 @@ def amend_ticket(session: Session, *, number: str, fields: dict[str, str], actor
     return ticket
 
 
+def add_photo(session: Session, *, ticket: Ticket, sha256: str, actor: str, now: datetime) -> None:
+    """Attach a stored photo to a ticket (once), with an audit event."""
+    if sha256 in (ticket.photos or []):
+        return
+    ticket.photos = [*(ticket.photos or []), sha256]
+    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, from_status=ticket.status, to_status=ticket.status,
+                            note=f"上传照片 {sha256[:12]}", at=now))
+    session.flush()
+
+
+def resident_has_photo(session: Session, *, resident_id: int | None, sha256: str) -> bool:
+    """Whether one of the resident's own tickets holds this photo."""
+    if resident_id is None:
+        return False
+    return any(sha256 in (t.photos or []) for t in session.scalars(
+        select(Ticket).where(Ticket.resident_id == resident_id)).all())
+
+
 def open_tickets_of(session: Session, *, resident_id: int | None, conversation_id: str) -> list[Ticket]:
     """The resident's open tickets (or, without a resident account, this conversation's), newest first."""
     where = Ticket.resident_id == resident_id if resident_id is not None else Ticket.conversation_id == conversation_id

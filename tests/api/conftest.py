@@ -10,9 +10,10 @@ from api.settings import Settings
 
 
 @pytest.fixture
-def app_settings(database_url: str) -> Settings:
+def app_settings(database_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
     return Settings(_env_file=None, assistant={"database_url": database_url},
-                    api={"sla_monitor": False, "login_rate": "1000/minute", "chat_rate": "1000/minute"})
+                    api={"sla_monitor": False, "login_rate": "1000/minute", "chat_rate": "1000/minute",
+                         "photo_dir": str(tmp_path / "photos")})
 
 
 @pytest.fixture

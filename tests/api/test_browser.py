@@ -178,3 +178,27 @@ def test_resident_asks_for_a_person_and_an_agent_joins_from_the_console(page_for
     agent.click("#release-btn")
     resident.wait_for_function("document.querySelector('#agent-banner').classList.contains('hidden')",
                                timeout=10000)
+
+
+def test_resident_photo_reaches_the_agents_ticket_view(page_for, tmp_path) -> None:
+    import io
+
+    from PIL import Image
+
+    photo = tmp_path / "leak.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (480, 360), (30, 90, 200)).save(buf, "JPEG")
+    photo.write_bytes(buf.getvalue())
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.fill("#chat-input", "厨房水龙头一直滴水，7栋1单元702，赵敏13955556666")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
+    number = resident.get_attribute("#photo-input", "data-ticket")
+    resident.set_input_files("#photo-input", str(photo))
+    resident.wait_for_selector("#messages img.thumb", timeout=10000)
+    agent = page_for("agent", "/agent")
+    agent.wait_for_selector(f"#queue tr[data-number='{number}']", timeout=10000)
+    agent.click(f"#queue tr[data-number='{number}']")
+    agent.wait_for_selector("#detail-body img.thumb", timeout=10000)
+    assert agent.evaluate("document.querySelector('#detail-body img.thumb').naturalWidth") > 0
+    _shot(agent, "agent-ticket-photo")

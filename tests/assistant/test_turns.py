@@ -138,3 +138,22 @@ def test_every_chat_script_renders_complete_chinese(real_kb) -> None:  # type: i
 def test_a_drip_through_the_ceiling_is_level_2_not_the_burst_pipe_emergency(service) -> None:  # type: ignore[no-untyped-def]
     reply, _ = _run(service, ["卫生间天花板一直在滴水，楼上好像漏水了"])
     assert int(reply.decision.urgency) == 2 and "【紧急】" not in reply.text  # FAQ-OPS-088: a slow drip is level 2
+
+
+def test_a_correction_after_filing_amends_the_ticket(service) -> None:  # type: ignore[no-untyped-def]
+    state, amended = ConversationState(), []
+    reply = service.handle("客厅灯不亮了，3栋2单元501，王芳13800138000", state=state, submit=lambda r: "GD1")
+    reply = service.handle("电话打错了，是13900001111", state=reply.state, submit=lambda r: "GD2",
+                           amend=lambda number, fields: amended.append((number, fields)))
+    assert reply.kind is TurnKind.CORRECTION and amended == [("GD1", {"phone": "13900001111"})]
+    assert "13900001111" in reply.text
+
+
+def test_status_while_the_report_is_unfinished_says_what_is_missing(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["客厅灯不亮了", "我报的那个修到哪了"])
+    assert reply.kind is TurnKind.STATUS and "还差" in reply.text
+
+
+def test_a_question_about_where_ticket_numbers_are_is_not_a_status_query(service) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, ["工单编号在哪里看"])
+    assert reply.kind is TurnKind.QUESTION and reply.answered

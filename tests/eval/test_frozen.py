@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from eval.datasets import REAL, TRIAGE_FILES, RealQuestion, RealTriage, RealTurn, load_real, split_of, split_digests
+from eval.datasets import REAL, TRIAGE_FILES, RealQuestion, RealTriage, RealTurn, load_real, split_digests, split_of
 
 
 def _recorded() -> dict[str, str]:

@@ -109,6 +109,16 @@ function chatPage() {
   setInterval(poll, 2000);
   $("#chat-form").addEventListener("submit", (e) => { e.preventDefault(); const t = $("#chat-input").value.trim(); if (t) { $("#chat-input").value = ""; send(t); } });
   $("#handoff").addEventListener("click", () => send("转人工"));
+  $("#photo-input").addEventListener("change", async (e) => {
+    const file = e.target.files[0]; const number = e.target.dataset.ticket; if (!file || !number) return;
+    const form = new FormData(); form.append("file", file);
+    const res = await fetch(`/api/tickets/${encodeURIComponent(number)}/photos`, { method: "POST", credentials: "same-origin", body: form });
+    const body = await res.json();
+    if (!res.ok) { $("#photo-error").textContent = body?.error?.message || res.statusText; return; }
+    $("#photo-error").textContent = "";
+    const m = add("me", "已上传照片"); m.append(el("img", { class: "thumb", src: body.thumb_url, alt: "照片" }));
+    e.target.value = "";
+  });
 }
 
 function handoffConsole() {
@@ -147,6 +157,7 @@ function ticketCard(data) {
   const dl = $("#ticket-fields"); dl.replaceChildren();
   const row = (k, v) => { dl.append(el("dt", {}, k), el("dd", {}, v)); };
   row("工单号", data.ticket_number || "（信息补全后生成）");
+  if (data.ticket_number) { $("#photo-label").classList.remove("hidden"); $("#photo-input").dataset.ticket = data.ticket_number; }
   row("类别", data.category); row("紧急程度", `${data.urgency}级`); row("负责部门", data.department);
   if (data.missing_fields.length) row("待补充", data.missing_fields.map((f) => ({ resident_name: "姓名", phone: "电话", address: "地址", description: "问题描述" }[f] || f)).join("、"));
   for (const d of data.deadlines) row(d.label, new Date(d.due_at).toLocaleString("zh-CN"));
@@ -183,7 +194,9 @@ function agentPage() {
     const t = await api(`/api/tickets/${encodeURIComponent(number)}`);
     const d = $("#detail-body"); d.replaceChildren(
       el("p", {}, `${t.number} · ${t.category} · ${t.urgency}级 · ${t.department}${t.escalated ? " · 已升级" : ""}`),
-      el("p", {}, `${t.resident_name} ${t.phone} ${t.address}`), el("p", {}, t.description));
+      el("p", {}, `${t.resident_name} ${t.phone} ${t.address}`), el("p", {}, t.description),
+      el("div", { class: "photos" }, ...t.photos.filter((p) => /^[0-9a-f]{64}$/.test(p)).map((p) =>
+        el("a", { href: `/api/photos/${p}`, target: "_blank" }, el("img", { class: "thumb", src: `/api/photos/${p}?thumb=true`, alt: "照片" })))));
     for (const dl of t.deadlines) d.append(el("p", { class: dl.state === "breached" ? "late" : dl.state === "warning" ? "warn" : "muted" }, `${dl.label}：${new Date(dl.due_at).toLocaleString("zh-CN")}（${dl.state}）`));
     $("#events").replaceChildren(...t.events.map((e) => el("li", {}, `${new Date(e.at).toLocaleString("zh-CN")} ${e.actor}：${e.from_status || "—"} → ${e.to_status}${e.note ? "（" + e.note + "）" : ""}`)));
     const s = await api("/api/agent/suggest", { method: "POST", body: JSON.stringify({ ticket_number: number }) });
