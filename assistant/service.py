@@ -145,7 +145,7 @@ class AssistantService:
         report = kind in (TurnKind.EMERGENCY, TurnKind.REPORT, TurnKind.COMPLAINT) or bool(
             triage.signals.get(TriggerKind.SAFETY_COMPLAINT))
         fill = not report and case is not None and (kind in (TurnKind.SLOT, TurnKind.CORRECTION) or (
-            kind is TurnKind.QUESTION and bool(triage.signals or not triage.asks)))
+            kind is TurnKind.QUESTION and bool(reading.fields or triage.signals or not triage.asks)))
         draft = self.intake.draft(text, state, profile, report=report, kind=kind) if report or fill else None
         related = self.intake.related(draft, triage, history) if draft is not None else ()
         decision = decide(triage, self.rules, profile=profile, repeat_in_history=bool(related))  # once per turn
