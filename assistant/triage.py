@@ -154,6 +154,7 @@ class Triager:
         self._procedure = tuple(self._normalize(c) for c in rules.routing.procedure_cues)
         self._request = tuple(self._normalize(c) for c in rules.routing.request_cues)
         self._suggestion = tuple(self._normalize(c) for c in rules.routing.suggestion_cues)
+        self._softeners = tuple(self._normalize(c) for c in self._levels[0].softeners)
         self._report = tuple(self._normalize(c) for c in rules.routing.report_cues)
         self._markers = tuple(self._normalize(c) for c in rules.routing.segment_markers)
         self._triggers = {
@@ -231,12 +232,13 @@ class Triager:
         category, c_share = vote.top_category()
         level, u_share = vote.top_urgency()
         suggestion = bool(_found(self._suggestion, text))
+        mild = bool(_found(self._softeners, text))
         close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
         # a short message with no problem word of its own ("我家房子能卖多少钱一平") is not raised by likeness alone
         close = close and bool(primary.category_cues or primary.level_cues or len(primary.text) >= 20)
         # an explicit level-2 cue (停电, 没水) is evidence of its own; likeness does not overrule it
         close = close and not (primary.urgency == Urgency.LEVEL_2 and primary.level_cues)
-        if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and close:
+        if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and not mild and close:
             lv = self._levels[0]
             cat = primary.category if primary.category_cues and primary.category in vote.category else category
             rule = self._categories[cat]
@@ -357,6 +359,9 @@ class Triager:
             intent = Intent.REPORT
         else:
             intent = Intent.QUESTION
+        history = signals.get(TriggerKind.REPEAT) or signals.get(TriggerKind.SERVICE_COMPLAINT)
+        if intent is Intent.QUESTION and history and not suggestion and not procedural:
+            intent = Intent.REPORT  # "打了好几次电话…到现在也没动" asks nothing: it is a complaint
         if intent is Intent.QUESTION and (suggestion or not self._categories[primary.category].keeps_questions):
             target = self._categories[self._rules.routing.questions_go_to]
             reasons.append(Reason("routing.question", f"a question or suggestion without a problem report about "

@@ -87,7 +87,8 @@ class TurnClassifier:
 
         def prep(words: list[str]) -> tuple[str, ...]:
             # longest first, then alphabetical: the same order in every process (no set-order surprises)
-            return tuple(sorted({norm(w).lower() for w in words}, key=lambda w: (-len(w), w)))
+            cores = {_NOISE.sub("", norm(w).lower()) for w in words}  # "real person" matches "realperson"
+            return tuple(sorted((w for w in cores if w), key=lambda w: (-len(w), w)))
 
         self._greeting = prep(rules.greeting)
         self._thanks = prep(rules.thanks)
@@ -209,6 +210,8 @@ class TurnClassifier:
                 context.case_open or context.ticket or not problem):
             return TurnReading(TurnKind.CORRECTION, correction, fields)
         rest, _ = self._strip(core, self._greeting, self._thanks, self._fillers)
+        if fields and context.case_open and not any(i.level_cues for i in triage.issues if i.urgency <= 2):
+            return TurnReading(TurnKind.SLOT, ",".join(fields), fields)  # the asked-for details, with chatter
         if fields and (context.case_open or not problem):
             # what is left once the fields are gone is short: a reply to the question the assistant asked
             leftover = rest
@@ -221,7 +224,9 @@ class TurnClassifier:
         status = next((c for c in self._status if c in core), None)
         repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
         personal = context.ticket or context.case_open or any(self.core(w) in core for w in self._rules.status_personal)
-        if status and personal and not repeat and (len(core) <= self._rules.status_max_chars or not problem):
+        short_follow_up = bool(context.ticket) and len(core) <= 12  # "咋还没人来" right after filing
+        if status and personal and (not repeat or short_follow_up) and (
+                len(core) <= self._rules.status_max_chars or not problem):
             return TurnReading(TurnKind.STATUS, status, fields)
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)

@@ -203,6 +203,9 @@ class UrgencyLevel(_Strict):
     description: Text
     sla_minutes: int = Field(gt=0)
     sla_kind: SlaKind
+    softeners: list[Text] = Field(default_factory=list,
+                                  description="Slow or mild wordings: without a cue of this level, likeness "
+                                              "alone does not select it (a drip is not a burst)")
     cues: list[Text] = Field(default_factory=list, description="Phrases that select this level")
     combos: list[Combo] = Field(default_factory=list, description="Co-occurrence rules that select this level")
     examples: list[Text] = Field(default_factory=list)
