@@ -54,11 +54,15 @@ class Intake:
         case = state.case
         if report:
             known = state.known
-            draft = TicketDraft(
-                resident_name=(profile.name if profile else None) or known.get("resident_name"),
-                phone=(profile.phone if profile else None) or known.get("phone"),
-                address=(profile.address if profile else None) or known.get("address"),
-            ).merge_text(text, is_problem=True)
+            # what the resident writes wins (a report for another flat, another contact); the account's
+            # profile and what they said earlier in the chat only fill what the message leaves out
+            said = TicketDraft().merge_text(text, is_problem=True)
+            draft = replace(
+                said,
+                resident_name=said.resident_name or (profile.name if profile else None) or known.get("resident_name"),
+                phone=said.phone or (profile.phone if profile else None) or known.get("phone"),
+                address=said.address or (profile.address if profile else None) or known.get("address"),
+            )
             if case is not None:  # another problem while a ticket is being filled: keep both
                 draft = replace(case.draft, description=f"{case.draft.description}；{draft.description}")
                 draft = draft.merge_text(text, is_problem=False)

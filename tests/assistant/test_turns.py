@@ -157,3 +157,14 @@ def test_status_while_the_report_is_unfinished_says_what_is_missing(service) -> 
 def test_a_question_about_where_ticket_numbers_are_is_not_a_status_query(service) -> None:  # type: ignore[no-untyped-def]
     reply, _ = _run(service, ["工单编号在哪里看"])
     assert reply.kind is TurnKind.QUESTION and reply.answered
+
+
+def test_what_the_resident_writes_beats_the_accounts_profile(service) -> None:  # type: ignore[no-untyped-def]
+    from assistant.types import ResidentProfile
+
+    filed: list[TicketRequest] = []
+    profile = ResidentProfile("王女士", "13912345678", "3栋2单元501室", False)
+    service.handle("厨房水龙头一直滴水，7栋1单元702，赵敏13955556666", profile=profile,
+                   submit=lambda r: filed.append(r) or "GD1")
+    assert filed and filed[0].draft.address == "7栋1单元702室" and filed[0].draft.phone == "13955556666"
+    assert filed[0].draft.resident_name == "赵敏"
