@@ -139,6 +139,13 @@ class TurnOut(BaseModel):
     created_at: datetime
     speaker: str = Field("assistant", description="Who wrote ``answer``: the assistant, or an agent")
 
+    @classmethod
+    def of(cls, t: Any) -> TurnOut:
+        """Map a stored turn (ORM row)."""
+        return cls(id=t.id, message=t.message, answer=t.answer, urgency=t.urgency, category=t.category,
+                   handoff=t.handoff, citations=t.citations or [], ticket_id=t.ticket_id, created_at=t.created_at,
+                   speaker=t.speaker or "assistant")
+
 
 class ConversationOut(BaseModel):
     """A conversation and its turns."""

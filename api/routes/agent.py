@@ -68,9 +68,7 @@ def _handoff(c: Any) -> HandoffOut:
         case={"category": case.get("category"), "urgency": case.get("urgency"), "issue": case.get("issue"),
               "draft": {k: v for k, v in (case.get("draft") or {}).items() if k != "details"}} if case else None,
         ticket_number=state.get("ticket_number"),
-        turns=[TurnOut(id=t.id, message=t.message, answer=t.answer, urgency=t.urgency, category=t.category,
-                       handoff=t.handoff, citations=t.citations, ticket_id=t.ticket_id, created_at=t.created_at,
-                       speaker=t.speaker) for t in c.turns[-30:]])
+        turns=[TurnOut.of(t) for t in c.turns[-30:]])
 
 
 @router.get("/conversations", response_model=list[HandoffOut])
@@ -100,8 +98,7 @@ def agent_message(conversation_id: str, body: AgentMessageIn, session: SessionDe
         raise ApiError(422, "；".join(f"{f.message} → {f.suggestion}" for f in found), code="banned_phrase")
     t = repo.add_agent_message(session, conversation=conv, agent=principal.name, text=body.text,
                                now=datetime.now(UTC))
-    return TurnOut(id=t.id, message=t.message, answer=t.answer, urgency=None, category=None, handoff=True,
-                   citations=[], ticket_id=None, created_at=t.created_at, speaker=t.speaker)
+    return TurnOut.of(t)
 
 
 @router.post("/conversations/{conversation_id}/release", response_model=HandoffOut)

@@ -71,10 +71,7 @@ def conversation(conversation_id: str, session: SessionDep, principal: Principal
 
 def _conversation(c: Conversation) -> ConversationOut:
     return ConversationOut(id=c.id, created_at=c.created_at, turns=[
-        TurnOut(id=t.id, message=t.message, answer=t.answer, urgency=t.urgency, category=t.category,
-                handoff=t.handoff, citations=t.citations, ticket_id=t.ticket_id, created_at=t.created_at,
-                speaker=t.speaker)
-        for t in c.turns], agent=c.agent_state)
+        TurnOut.of(t) for t in c.turns], agent=c.agent_state)
 
 
 __all__ = ["router", "repo"]
