@@ -36,6 +36,7 @@ _NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼�
                         "电话", "手机", "号码", "联系", "我的", "快点来", "谢谢", "你好", "麻烦", "快点", "好吧",
                         "行吧", "可以", "没有", "不用", "收到", "知道", "明白", "嗯嗯", "对的", "是的", "赶紧", "尽快",
                         "多久", "什么时候", "现在", "马上", "稍等", "等等", "不对", "对对", "好好"})
+_SURNAME_THEN_NAME = re.compile(r"姓([\u4e00-\u9fff])[，,、\s]*(?:叫|名叫)?((?:\1)[\u4e00-\u9fff]{1,2})(?![\u4e00-\u9fff])")
 _NOT_IN_NAME = re.compile(r"[他她你我的是在了吗呢吧啊和跟给找说要住家楼栋单元室号电手机话]")
 _WHEN = re.compile(r"(今天|昨天|昨晚|前天|刚才|刚刚|早上|上午|中午|下午|晚上|半夜|凌晨|\d+\s*(?:点|号|天|小时|分钟)|"
                    r"[一二三四五六七八九十两几]+\s*(?:天|个月|周|星期|小时))[^，。,！？]*")
@@ -106,6 +107,9 @@ def parse_address(text: str) -> str | None:
 def parse_name(text: str) -> str | None:
     """The resident's name or form of address (王先生, 李阿姨, 张伟, Kevin Zhang) if they gave one."""
     text = _PHONE.sub(lambda m: " " + m.group(0), text)
+    full = _SURNAME_THEN_NAME.search(text)  # "姓周，周晓雯": the full name that repeats the surname
+    if full and full.group(2) not in _NOT_NAMES:
+        return full.group(2)
     for i, pattern in enumerate(_NAME_PATTERNS):
         for m in pattern.finditer(text):
             name = m.group(1).strip()

@@ -91,3 +91,14 @@ def test_lifecycle_happy_path() -> None:
             ("closed", "reopened", {"note": "又漏了"}), ("reopened", "dispatched", {"assignee": "李师傅"})]
     for current, target, kwargs in path:
         check_transition(TicketStatus(current), TicketStatus(target), **kwargs)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    pytest.param("电话：13812345678，姓周，周晓雯", "周晓雯", id="surname-then-full-name"),
+    pytest.param("我姓李，叫李明", "李明", id="surname-then-jiao"),
+    pytest.param("我姓周", "周先生/女士", id="surname-only"),
+])
+def test_a_surname_followed_by_the_full_name(text: str, name: str) -> None:
+    from assistant.tickets import parse_name
+
+    assert parse_name(text) == name
