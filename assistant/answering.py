@@ -62,7 +62,6 @@ class Answering:
         new_state = replace(state, last_question=retrieval.query if retrieval.found else state.last_question)
         return make_reply(reply_text, Intent.QUESTION, triage, decision, answer, retrieval, new_state)
 
-
     def retrieve(self, text: str, state: ConversationState, *, top_k: int | None = None) -> Retrieval:
         """Retrieve for ``text``; a short follow-up ("那押金呢？") is read with the earlier topic."""
         retrieval = self.retriever.run(text, top_k=top_k)
@@ -75,7 +74,6 @@ class Answering:
                 return combined
         return retrieval
 
-
     def _topic(self, question: str) -> str:
         """The content words of an earlier question (question words and procedure words dropped)."""
         segmenter = self.retriever.index.segmenter
@@ -83,12 +81,10 @@ class Answering:
         words = [w for w in segmenter(question) if w not in noise and len(w) >= 2]
         return " ".join(dict.fromkeys(words))
 
-
     def _compose(self, retrieval: Retrieval, question: str) -> Answer:
         if isinstance(self.composer, LLMComposer):
             return self.composer.run(retrieval, question=question)
         return self.composer.run(retrieval)
-
 
     def _multi_part(self, parts: list[str], text: str, triage: Triage, decision: Decision,
                     state: ConversationState) -> Reply:
@@ -112,7 +108,6 @@ class Answering:
         return make_reply(answer.text, Intent.QUESTION, triage, decision, answer, best,
                            replace(state, last_question=parts[-1]))
 
-
     def _sla_answer(self, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
         urgency = Urgency(state.case.urgency if state.case else (state.ticket_urgency or 4))
         level = next(lv for lv in self.rules.urgency.levels if lv.level == urgency)
@@ -124,7 +119,6 @@ class Answering:
                           level.basis[0].split("#")[1], 1.0, level.basis[0]),)
         answer = Answer(text, cites, False, "sla")
         return make_reply(answer.text, Intent.QUESTION, triage, decision, answer, None, state)
-
 
     def _not_found(self, text: str, triage: Triage, decision: Decision, answer: Answer, retrieval: Retrieval,
                    state: ConversationState) -> Reply:
@@ -140,7 +134,6 @@ class Answering:
                                           callback_time=self.turn_replies.callback)
             agent = AgentState.CALLBACK
         return make_reply(body, Intent.QUESTION, triage, decision, answer, retrieval, replace(state, agent=agent))
-
 
     def guidance(self, text: str, state: ConversationState) -> tuple[Retrieval | None, Answer | None]:
         """The KB entry that covers a reported problem, if any (never a hand-off text)."""

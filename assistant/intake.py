@@ -111,7 +111,6 @@ class Intake:
         return self._continue_case(lines, intent, triage, decision, replace(state, case=case, agent=agent), related,
                                    submit, answer=answer, retrieval=retrieval, kind=kind)
 
-
     def fill(self, triage: Triage, fresh: Decision, draft: TicketDraft, related: tuple[str, ...],
              state: ConversationState, case: Case, submit: Submit | None, kind: TurnKind) -> Reply:
         """A later turn of an open case: fields, corrections, or facts that change it (a vulnerable resident…)."""
@@ -146,7 +145,6 @@ class Intake:
         intent = Intent.EMERGENCY if case.urgency == Urgency.LEVEL_1 else Intent.REPORT
         return self._continue_case(lines, intent, triage, decision, replace(state, case=new_case), related, submit,
                                    kind=kind)
-
 
     def _continue_case(self, lines: list[str], intent: Intent, triage: Triage, decision: Decision,
                        state: ConversationState, related: tuple[str, ...], submit: Submit | None, *,
@@ -183,7 +181,6 @@ class Intake:
         return make_reply("\n".join(lines), intent, triage, decision, answer, retrieval, new_state, ticket=number,
                            deadlines=deadlines, related=related, kind=kind)
 
-
     def _opening(self, case: Case, triage: Triage, decision: Decision) -> str:
         lines: list[str] = []
         values = self._values(case)
@@ -215,7 +212,6 @@ class Intake:
             lines.append("这关系到住户安全，我们已立即介入并上报管理层。")
         return "\n".join(lines)
 
-
     def _commitment(self, case: Case, deadlines: tuple[Deadline, ...], number: str | None) -> str:
         values = self._values(case)
         level_deadline = next(d for d in deadlines if d.key.startswith("level"))
@@ -224,12 +220,10 @@ class Intake:
         return render(script, values) if script else (
             f"工单{number}已提交，承诺{sla_text(self.rules, case.urgency)}。")
 
-
     def _values(self, case: Case) -> dict[str, str]:
         d = case.draft
         return {"resident_name": d.resident_name or "", "address": d.address or "", "phone": d.phone or "",
                 "issue": case.issue, "department": case.department, "sla_text": sla_text(self.rules, case.urgency)}
-
 
     def related(self, draft: TicketDraft, triage: Triage, history: History | None) -> tuple[str, ...]:
         """Earlier tickets of the same household about the same kind of problem (a repeat complaint)."""
@@ -245,7 +239,6 @@ class Intake:
                 out.append(item.number)
         return tuple(out)
 
-
     def summary(self, triage: Triage, draft: TicketDraft) -> str:
         """The problem in the company's words (place + the KB's name for it), never the resident's raw text."""
         issue = triage.issues[0] if triage.issues else None
@@ -260,7 +253,6 @@ class Intake:
             return name if name.endswith("问题") else f"{name}问题"
         category = issue.category if issue else triage.category
         return f"{where}的{category}问题" if where else f"{category}方面的问题"
-
 
     def summary_of(self, description: str) -> str:
         """A stored ticket's problem in the company's words (for status replies)."""

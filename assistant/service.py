@@ -73,7 +73,6 @@ class AssistantService:
         self.answering = Answering(kb, retriever, self.composer, self.turns, self.turn_replies, clock)
         self.intake = Intake(kb, self.triager, self.answering, self.turns, self.turn_replies, clock)
 
-
     def warm_up(self) -> None:
         """Load the embedding model and the index (and embed the level examples)."""
         self.retriever.warm_up()
@@ -111,7 +110,6 @@ class AssistantService:
         shares = {"level1_share": t.level1_share, "category_share": t.category_share,
                   "urgency_share": t.urgency_share}
         return cls(kb, retriever, composer=composer, examples=examples, precedents=precedents, shares=shares)
-
 
     def handle(
         self,
@@ -183,7 +181,6 @@ class AssistantService:
             return self._say(self._small_talk(kind, state), triage, decision, state, kind)
         return self.answering.run(text, triage, decision, state)
 
-
     def _small_talk(self, kind: TurnKind, state: ConversationState) -> str:
         if kind is TurnKind.CHITCHAT:
             body = self.turn_replies.text("out_of_scope")
@@ -200,7 +197,6 @@ class AssistantService:
                     self._fields[missing[0]].question)
         return body
 
-
     def _remember(self, fields: dict[str, str], triage: Triage, decision: Decision, state: ConversationState,
                   kind: TurnKind) -> Reply:
         """A name, phone or address given outside a case: kept for the next ticket, and acknowledged."""
@@ -208,7 +204,6 @@ class AssistantService:
         what = "、".join(f"{labels.get(k, k)}{v}" for k, v in fields.items()) or "您的信息"
         body = self.turn_replies.text("corrected" if kind is TurnKind.CORRECTION else "slot_ack", what=what)
         return self._say(body, triage, decision, replace(state, known={**state.known, **fields}), kind)
-
 
     def _person(self, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
         """The resident asked for a person: wait for an agent, or book a callback outside the agents' hours."""
@@ -224,12 +219,10 @@ class AssistantService:
                 body += "\n" + self._fields[missing[0]].question
         return self._say(body, triage, decision, replace(state, agent=agent), TurnKind.PERSON)
 
-
     def summary_of(self, description: str) -> str:
         """A stored ticket's problem in the company's words (for status replies)."""
         return self.intake.summary(self.triager.assess(description), TicketDraft().merge_text(description,
                                                                                                 is_problem=True))
-
 
     def _say(self, text: str, triage: Triage, decision: Decision, state: ConversationState,
              kind: TurnKind) -> Reply:
