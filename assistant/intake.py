@@ -106,7 +106,7 @@ class Intake:
         # follows only adds to it, so a level-1 reply never depends on retrieval succeeding.
         retrieval, answer = self.answering.guidance(text, state)
         if answer is not None:  # the KB's guidance for this problem (phone numbers, what not to do)
-            lines.append("温馨提示：" + answer.text)
+            lines.append(self.turn_replies.text("guidance", what=answer.text))
         agent = AgentState.WAITING if urgency == Urgency.LEVEL_1 and state.agent is AgentState.NONE else state.agent
         return self._continue_case(lines, intent, triage, decision, replace(state, case=case, agent=agent), related,
                                    submit, answer=answer, retrieval=retrieval, kind=kind)
@@ -173,7 +173,7 @@ class Intake:
         number = submit(request) if submit else None
         lines.append(self._commitment(case, deadlines, number))
         if attachments and case.urgency != Urgency.LEVEL_1:
-            lines.append(f"为便于维修，方便的话请补充：{'、'.join(attachments)}（可直接发送照片）。")
+            lines.append(self.turn_replies.text("attachments", what="、".join(attachments)))
         filed = {k: v for k, v in (("resident_name", case.draft.resident_name), ("phone", case.draft.phone),
                                     ("address", case.draft.address)) if v}
         new_state = replace(state, case=None, ticket_number=number, ticket_urgency=int(case.urgency),
@@ -192,24 +192,25 @@ class Intake:
             # advice for a lift or a gas leak
             if script is not None and any(t and t.lower() in cues for t in script.tags):
                 lines.append(render(script, values))
-            lines.append("【紧急】已同时通知值班人员和管理层，人工客服会马上与您联系。")
+            lines.append(self.turn_replies.text("emergency_notice"))
         elif case.urgency == Urgency.LEVEL_1:
-            lines.append(f"已收到您反映的问题，已按一级（最高优先级）处理，由{case.department}负责，"
-                         f"{sla_text(self.rules, case.urgency)}，并已通知值班负责人。")
+            lines.append(self.turn_replies.text("level1_ack", department=case.department,
+                                                sla_text=sla_text(self.rules, case.urgency)))
         else:
             level = next(lv for lv in self.rules.urgency.levels if lv.level == case.urgency)
-            lines.append(f"已收到您反映的问题，归类为{case.category}（{level.name}·{level.label}），"
-                         f"由{case.department}处理，我们承诺{sla_text(self.rules, case.urgency)}。")
+            lines.append(self.turn_replies.text("report_ack", category=case.category.value, level_name=level.name,
+                                                level_label=level.label, department=case.department,
+                                                sla_text=sla_text(self.rules, case.urgency)))
         if TriggerKind.VULNERABLE in decision.kinds:
-            lines.append("考虑到家里的实际情况，已为您提升处理优先级，并安排专属管家一对一跟进。")
+            lines.append(self.turn_replies.text("vulnerable_note"))
         if TriggerKind.REPEAT in decision.kinds:
             s = pick(self.kb.scripts, ScriptScenario.SOOTHING, text="多次 重复 好几次 反映")
-            lines.append(render(s, values) if s else "这个问题已升级到客服主管专人督办。")
+            lines.append(render(s, values) if s else self.turn_replies.text("repeat_note"))
         elif TriggerKind.SERVICE_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
             s = pick(self.kb.scripts, ScriptScenario.SOOTHING, category=Category.COMPLAINT, text="态度 服务")
-            lines.append(render(s, values) if s else "非常抱歉给您带来不好的体验，客服主管会在12小时内联系您。")
+            lines.append(render(s, values) if s else self.turn_replies.text("service_note"))
         if TriggerKind.SAFETY_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
-            lines.append("这关系到住户安全，我们已立即介入并上报管理层。")
+            lines.append(self.turn_replies.text("safety_note"))
         return "\n".join(lines)
 
     def _commitment(self, case: Case, deadlines: tuple[Deadline, ...], number: str | None) -> str:

@@ -174,7 +174,7 @@ class AssistantService:
             views = list(tickets()) if tickets else []
             if not views and state.ticket_number:  # no store at hand (CLI, eval): the ticket filed in this chat
                 views = [TicketView(state.ticket_number, state.ticket_category or "", "submitted", "", None, None,
-                                    "刚才登记的问题")]
+                                    self.turn_replies.text("just_filed"))]
             body = self.turn_replies.status(views, self.clock())
             return self._say(body, triage, decision, state, kind)
         if kind.small_talk:

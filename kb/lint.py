@@ -11,7 +11,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from kb.load import KnowledgeBase
-from kb.schema import PLACEHOLDER
+from kb.schema import CHAT_SCRIPT_TAGS, PLACEHOLDER, ScriptScenario
 
 
 class Severity(StrEnum):
@@ -58,7 +58,7 @@ ALLOWED_PLACEHOLDERS = frozenset({
     "resident_name", "agent_name", "company", "ticket_no", "deadline", "sla_text", "department", "issue",
     "address", "phone", "callback_time", "delay_reason", "new_deadline", "missing_field", "hotline",
     # chat turns (kb/content/scripts/chat.yaml): filled by assistant/turn_replies.py
-    "status", "holder", "due_text", "count", "hours", "what",
+    "status", "holder", "due_text", "count", "hours", "what", "category", "level_name", "level_label",
 })
 
 
@@ -89,6 +89,9 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
         check_refs(entry.id, entry.basis)
         if not entry.is_effective(today):
             add(Severity.WARNING, "expired", entry.id, f"not effective on {today} (ends {entry.effective_to})")
+    chat_tags = {s.tags[0] for s in kb.scripts if s.scenario is ScriptScenario.CHAT and s.tags}
+    for tag in sorted(CHAT_SCRIPT_TAGS - chat_tags):
+        add(Severity.ERROR, "missing-chat-script", tag, f"no chat script tagged {tag!r} (kb/content/scripts/chat.yaml)")
     for script in kb.scripts:
         check_refs(script.id, script.basis)
         unknown = set(PLACEHOLDER.findall(script.text)) - ALLOWED_PLACEHOLDERS

@@ -376,6 +376,16 @@ class TicketFields(_Strict):
     fields: list[TicketField] = Field(min_length=1)
 
 
+# The chat scripts the assistant renders by their first tag (kb/content/scripts/chat.yaml); `wuye kb lint`
+# names any that is missing, so a company's own KB cannot break a turn at run time.
+CHAT_SCRIPT_TAGS = frozenset({
+    "greeting", "thanks", "thanks_ticket", "out_of_scope", "status_none", "status_one", "status_which",
+    "status_pending", "agent_waiting", "agent_off_hours", "slot_ack", "corrected", "not_found",
+    "not_found_off_hours", "report_ack", "level1_ack", "emergency_notice", "vulnerable_note", "safety_note",
+    "attachments", "guidance", "repeat_note", "service_note", "just_filed",
+})
+
+
 class TurnRules(_Strict):
     """kb/rules/turns.yaml: the phrasings that tell what a chat turn is, before any retrieval."""
 

@@ -167,6 +167,11 @@ def write_mini_kb(root: Path) -> Path:
     (root / "content" / "faq" / "fees.yaml").write_text(MINI_FAQ, encoding="utf-8")
     (root / "content" / "values" / "values.yaml").write_text(MINI_VALUES, encoding="utf-8")
     shutil.copytree(REPO / "kb" / "rules", root / "rules")
+    # the chat scripts every KB needs (`wuye kb lint` requires them), without the company's {{values}}
+    (root / "content" / "scripts").mkdir(parents=True)
+    chat = (REPO / "kb" / "content" / "scripts" / "chat.yaml").read_text(encoding="utf-8")
+    chat = chat.replace("{{company.name}}", "示例物业").replace("{{ops.emergency_line}}", "020-8888-0000")
+    (root / "content" / "scripts" / "chat.yaml").write_text(chat, encoding="utf-8")
     return root
 
 

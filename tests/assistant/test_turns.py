@@ -127,7 +127,8 @@ def test_no_internal_ids_in_the_residents_text(service) -> None:  # type: ignore
 def test_every_chat_script_renders_complete_chinese(real_kb) -> None:  # type: ignore[no-untyped-def]
     values = {"ticket_no": "GD20261202-000001", "issue": "客厅灯不亮问题", "status": "已派单", "holder": "工程部",
               "due_text": "还剩约3小时", "count": "2", "hours": "08:00-22:00", "callback_time": "次日 08:30",
-              "what": "楼栋单元号3栋2单元501室"}
+              "what": "楼栋单元号3栋2单元501室", "category": "工程", "level_name": "三级", "level_label": "一般维修",
+              "department": "工程部", "sla_text": "24小时内处理"}
     for script in (s for s in real_kb.scripts if s.scenario is ScriptScenario.CHAT):
         text = render(script, values)
         assert "{" not in text and "在尽快前" not in text and "您反映的您反映的" not in text, script.id

@@ -71,3 +71,14 @@ def test_missing_rule_file_is_named(mini_kb_root: Path) -> None:
     (mini_kb_root / "rules" / "routing.yaml").unlink()
     with pytest.raises(KBValidationError, match="routing.yaml: rule file is missing"):
         load_kb(mini_kb_root)
+
+
+def test_lint_names_a_missing_chat_script(mini_kb_root) -> None:  # type: ignore[no-untyped-def]
+    from kb.lint import lint
+    from kb.load import load_kb
+
+    (mini_kb_root / "content" / "scripts" / "chat.yaml").unlink()
+    (mini_kb_root / "content" / "scripts").rmdir()
+    report = lint(load_kb(mini_kb_root))
+    missing = {f.entry for f in report.errors if f.code == "missing-chat-script"}
+    assert {"greeting", "report_ack", "agent_waiting"} <= missing
