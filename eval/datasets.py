@@ -105,9 +105,15 @@ def load(name: str, model: type[M], *, split: Split | None = None, folder: Path 
     Raises:
         DatasetError: A line is not valid JSON, breaks the schema, or repeats an id.
     """
-    path = folder / name
-    items: list[M] = []
-    seen: set[str] = set()
+    return [item for item in _read(folder / name, model, set()) if split is None or item.split == split]
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def _read(path: Path, model: type[T], seen: set[str]) -> list[T]:
+    """Every line of one JSONL file, validated; ``seen`` collects ids so a repeat is named (across files too)."""
+    items: list[T] = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not raw.strip():
             continue
@@ -115,11 +121,11 @@ def load(name: str, model: type[M], *, split: Split | None = None, folder: Path 
             item = model.model_validate(json.loads(raw))
         except (json.JSONDecodeError, ValidationError) as exc:
             raise DatasetError(f"{path}:{n}: {exc}") from exc
-        if item.id in seen:
-            raise DatasetError(f"{path}:{n}: id {item.id} used twice")
-        seen.add(item.id)
-        if split is None or item.split == split:
-            items.append(item)
+        item_id = getattr(item, "id", "")
+        if item_id in seen:
+            raise DatasetError(f"{path}:{n}: id {item_id} used twice")
+        seen.add(item_id)
+        items.append(item)
     return items
 
 
@@ -212,25 +218,12 @@ def load_real(names: str | tuple[str, ...], model: type[R], *, split: Split | No
     Raises:
         DatasetError: A line is not valid JSON, breaks the schema, or repeats an id.
     """
-    items: list[R] = []
     seen: set[str] = set()
+    items: list[R] = []
     for name in (names,) if isinstance(names, str) else names:
-        path = folder / name
-        if not path.is_file():
-            continue
-        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = model.model_validate(json.loads(raw))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                raise DatasetError(f"{path}:{n}: {exc}") from exc
-            if item.id in seen:
-                raise DatasetError(f"{path}:{n}: id {item.id} used twice")
-            seen.add(item.id)
-            if split is None or item.split == split:
-                items.append(item)
-    return items
+        if (folder / name).is_file():
+            items += _read(folder / name, model, seen)
+    return [item for item in items if split is None or item.split == split]
 
 
 def split_digests(folder: Path = REAL) -> dict[str, str]:
