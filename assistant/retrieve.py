@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.grounding import ground
 from assistant.settings import RetrievalSettings
 from assistant.types import Filters, Hit, Retrieval
 from ingest.embed import Embedder
@@ -158,8 +159,15 @@ class HybridRetriever:
             best_sparse = hits[0].sparse if hits else 0.0
             found = bool(hits) and (best_dense >= s.min_score
                                     or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25))
+        grounding = None
+        if found and s.grounding and mode != "bm25":
+            # A close cosine is not enough: the entry must speak about what the question asks
+            entry = hits[0].chunk.entry_id
+            grounding = ground(text, entry, index.entry_text(entry), index.segmenter,
+                               min_coverage=s.min_coverage, max_uncovered=s.max_uncovered)
+            found = grounding.grounded
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings)
+        return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings, grounding)
 
 
 class IndexWatcher:

@@ -17,6 +17,12 @@ class RetrievalSettings(BaseModel):
     min_score_with_terms: float = Field(
         0.88, ge=0, le=1, description="…or at least this when the best hit also matches on words (see min_bm25)")
     min_bm25: float = Field(8.0, ge=0, description="BM25 score of the best hit that counts as a word match")
+    grounding: bool = Field(True, description="Also require the best entry to mention the question's content words "
+                            "(see assistant/grounding.py); off = the cosine floor alone decides")
+    min_coverage: float = Field(0.35, ge=0, le=1, description="Grounded when the entry mentions at least this share "
+                                "of the question's content-word weight…")
+    max_uncovered: float = Field(20.0, ge=0, description="…or when the weight it leaves unmentioned is below this "
+                                 "(a specific word weighs about 10–15)")
 
 
 class LLMSettings(BaseModel):

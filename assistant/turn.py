@@ -21,6 +21,13 @@ _WRONG_VALUE = re.compile(r"不是\s*[^,，。.!！?？\s]+")  # "不是5楼" na
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
+def _size(core: str) -> int:
+    """The length of a message in Chinese characters: an English letter run counts about a third of its letters
+    (a word is worth one or two characters), so "any update on my repair" is as short as 我的报修有进展吗."""
+    latin = sum(len(run) for run in re.findall(r"[a-z0-9]+", core))
+    return len(core) - latin + (latin + 2) // 3
+
+
 class TurnKind(StrEnum):
     """What a chat turn is."""
 
@@ -202,8 +209,9 @@ class TurnClassifier:
         pleasantry = self.small_talk(text)
         if pleasantry is not None:
             return TurnReading(pleasantry, "pleasantries only", fields)
+        size = _size(core)
         person = next((c for c in self._person if c in core), None)
-        if person and (not problem or len(core) <= 16):
+        if person and (not problem or size <= 16):
             return TurnReading(TurnKind.PERSON, person, fields)
         correction = next((c for c in self._correction if c in core), None)
         if correction and (fields or re.search(r"\d", core) or context.case_open) and (
@@ -224,9 +232,9 @@ class TurnClassifier:
         status = next((c for c in self._status if c in core), None)
         repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
         personal = context.ticket or context.case_open or any(self.core(w) in core for w in self._rules.status_personal)
-        short_follow_up = bool(context.ticket) and len(core) <= 12  # "咋还没人来" right after filing
+        short_follow_up = bool(context.ticket) and size <= 12  # "咋还没人来" right after filing
         if status and personal and (not repeat or short_follow_up) and (
-                len(core) <= self._rules.status_max_chars or not problem):
+                size <= self._rules.status_max_chars or not problem):
             return TurnReading(TurnKind.STATUS, status, fields)
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ingest.chunk import Chunk
+
+if TYPE_CHECKING:
+    from assistant.grounding import Grounding
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class Retrieval:
     found: bool
     best_dense: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    grounding: Grounding | None = None  # whether the best entry speaks about the question (None: not checked)
 
 
 @dataclass(frozen=True, slots=True)

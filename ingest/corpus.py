@@ -27,7 +27,8 @@ class Corpus:
 def lexicon_of(kb: KnowledgeBase) -> Lexicon:
     """The tokenizer lexicon from kb/rules/dictionary.yaml."""
     d = kb.rules.dictionary
-    return Lexicon(tuple(d.terms), tuple(d.stopwords), {k: tuple(v) for k, v in d.synonyms.items()})
+    return Lexicon(tuple(d.terms), tuple(d.stopwords), {k: tuple(v) for k, v in d.synonyms.items()},
+                   tuple(d.generic))
 
 
 def collect(settings: IngestSettings, *, today: date | None = None) -> Corpus:

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from ingest.chunk import Chunk
 from ingest.embed import Embedder, Vectors
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
 from ingest.settings import IndexType, IngestSettings
-from ingest.tokens import Lexicon, Segmenter
+from ingest.tokens import Lexicon, Segmenter, TextNormalizer
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,18 @@ class KBIndex:
         self.by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
         self.segmenter = segmenter
 
+    @cached_property
+    def _entry_texts(self) -> dict[str, str]:
+        texts: dict[str, list[str]] = {}
+        for c in self.chunks:
+            texts.setdefault(c.entry_id, []).append(c.search_text)
+        normalize = TextNormalizer()
+        return {k: normalize("\n".join(v)) for k, v in texts.items()}
+
+    def entry_text(self, entry_id: str) -> str:
+        """The normalised text of all chunks of one KB entry (what grounding checks a question against)."""
+        return self._entry_texts.get(entry_id, "")
+
     @property
     def version(self) -> str:
         """The version folder name."""
@@ -220,7 +233,7 @@ class KBIndex:
             bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
             lex = json.loads((path / "lexicon.json").read_text(encoding="utf-8"))
             lexicon = Lexicon(tuple(lex["terms"]), tuple(lex["stopwords"]),
-                              {k: tuple(v) for k, v in lex["synonyms"].items()})
+                              {k: tuple(v) for k, v in lex["synonyms"].items()}, tuple(lex.get("generic", ())))
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
             raise IngestError(
                 f"index files under {path} are missing or corrupted ({exc}); rebuild with `wuye ingest --full`"
@@ -402,7 +415,8 @@ class IndexBuilder:
         faiss.write_index(build_faiss(vectors, index_type), str(folder / "faiss.index"))
         lex = self._segmenter.lexicon
         (folder / "lexicon.json").write_text(json.dumps(
-            {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms}, ensure_ascii=False),
+            {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms, "generic": lex.generic},
+            ensure_ascii=False),
             encoding="utf-8")
         bm25 = bm25s.BM25()
         bm25.index(corpus, show_progress=False)

@@ -409,6 +409,8 @@ class Dictionary(_Strict):
     terms: list[Text] = Field(min_length=1)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list, description="Words BM25 ignores (的、了、吗 …)")
+    generic: list[str] = Field(default_factory=list, description="Words that never tell what a question is about "
+                               "(多少钱、规定、情况 …): grounding does not weigh them")
 
 
 # ---------------------------------------------------------------- training scenarios (seed 5.3)

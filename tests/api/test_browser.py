@@ -202,3 +202,19 @@ def test_resident_photo_reaches_the_agents_ticket_view(page_for, tmp_path) -> No
     agent.wait_for_selector("#detail-body img.thumb", timeout=10000)
     assert agent.evaluate("document.querySelector('#detail-body img.thumb').naturalWidth") > 0
     _shot(agent, "agent-ticket-photo")
+
+
+def test_resident_asks_for_the_status_and_the_reply_names_the_ticket(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.fill("#chat-input", "5栋楼道的灯坏了两盏，晚上黑乎乎的，5栋2单元301，李娜13811112222")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
+    number = resident.get_attribute("#photo-input", "data-ticket")
+    assert number
+    resident.fill("#chat-input", "我刚才报的那个工单现在到哪一步了")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_function(
+        f"[...document.querySelectorAll('#messages .msg')].slice(-1)[0].textContent.includes('{number}')",
+        timeout=20000)
+    last = resident.locator("#messages .msg").last.text_content() or ""
+    assert "待" in last or "处理" in last or "派" in last, last
