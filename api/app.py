@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -13,11 +15,27 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import agent, auth, chat, dashboard, health, kb, openai, pages, photos, quiz, tickets, triage
+from api.routes import (
+    agent,
+    auth,
+    chat,
+    dashboard,
+    health,
+    kb,
+    oncall,
+    openai,
+    pages,
+    photos,
+    quiz,
+    tickets,
+    triage,
+)
 from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.monitor import SlaMonitor
+from assistant.notify import notifiers
+from assistant.paging import Pager
 from assistant.photos import PhotoStore
 from assistant.privacy import install_log_masking
 from assistant.retrieve import IndexWatcher
@@ -64,7 +82,11 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                 password = settings.api.demo_password.get_secret_value()
                 accounts.ensure_demo(session, password_hash=hash_password(password),
                                      api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
-        monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval)
+        zone = ZoneInfo(service.kb.values["chat.timezone"].value) if "chat.timezone" in service.kb.values \
+            else ZoneInfo("Asia/Shanghai")
+        pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify), zone=zone,
+                      clock=lambda: datetime.now(UTC))
+        monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval, pager=pager)
         if settings.api.sla_monitor:
             monitor.start()
         watcher = IndexWatcher(service.retriever, interval=settings.api.index_watch_interval)
@@ -110,7 +132,7 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, kb, triage, dashboard, quiz, openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, kb, triage, dashboard, quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

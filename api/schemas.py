@@ -322,6 +322,32 @@ class HandoffOut(BaseModel):
     turns: list[TurnOut]
 
 
+class PageOut(BaseModel):
+    """A page to a person on call that nobody acknowledged yet (the console shows these loudly)."""
+
+    id: int
+    ticket_number: str
+    urgency: int
+    department: str
+    attempt: int
+    person: str
+    phone: str
+    channel: str
+    reason: str = Field(description="level1 or breach")
+    message: str
+    created_at: datetime
+    delivered: bool | None = Field(description="None until the channel answered; false with `error` when it failed")
+    error: str | None
+
+
+class AckOut(BaseModel):
+    """The acknowledgement of a ticket's pages: paging stops."""
+
+    ticket_number: str
+    acknowledged: int = Field(description="How many open pages this closed (0: already acknowledged)")
+    by: str
+
+
 class QuizIn(_In):
     """A quiz: chosen scenarios, or N drawn at random (optionally of one difficulty), and its agents."""
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.paging import Pager
 from assistant.store import leases
 from assistant.store import repository as repo
 from kb.load import Rules
@@ -26,6 +27,7 @@ class SweepResult:
 
     warnings: int
     breaches: int
+    pages: int = 0
 
 
 LEASE = "sla-monitor"
@@ -39,8 +41,11 @@ class SlaMonitor:
     """
 
     def __init__(self, sessions: sessionmaker[Session], rules: Rules, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), interval: float = 30.0) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), interval: float = 30.0,
+                 pager: Pager | None = None) -> None:
         self._sessions = sessions
+        self._pager = pager
+        self._wake = threading.Event()
         self._rules = rules
         self._clock = clock
         self._interval = interval
@@ -89,7 +94,13 @@ class SlaMonitor:
                                           message=f"非常抱歉，您的工单{t.number}未能在承诺时限内完成"
                                                   f"（原因：现场处理尚未完成，已升级主管督办），我们会尽快给出新的完成时间。",
                                           now=now)
-        return SweepResult(warnings, breaches)
+        # pages after the sweep, so a deadline breached in this pass pages the person on call in the same pass
+        paged = self._pager.run_once().written if self._pager is not None else 0
+        return SweepResult(warnings, breaches, paged)
+
+    def poke(self) -> None:
+        """Run the next pass now (a level-1 ticket was just filed: its page must not wait for the interval)."""
+        self._wake.set()
 
     def start(self) -> None:
         """Run passes in a background thread until ``stop()``."""
@@ -105,11 +116,13 @@ class SlaMonitor:
                 self.tick()
             except Exception:  # noqa: BLE001 - the monitor must keep running; the next pass retries
                 log.exception("SLA monitor pass failed")
-            self._stop.wait(self._interval)
+            self._wake.wait(self._interval)
+            self._wake.clear()
 
     def stop(self) -> None:
         """Stop the background thread."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -49,10 +49,28 @@ class TriageSettings(BaseModel):
     urgency_share: float = Field(0.5, gt=0, le=1, description="Share of precedents that overrides a level 2–4")
 
 
+class NotifySettings(BaseModel):
+    """Where pages to people on call go besides the agent console (kb/rules/oncall.yaml picks each person's channel).
+
+    Secrets are ``SecretStr``: they never appear in logs, errors or ``wuye config``.
+    """
+
+    timeout: float = Field(5.0, gt=0, description="Seconds per HTTP call to a provider")
+    webhook_url: str | None = Field(None, description="POST target for channel `webhook` (JSON, HMAC-signed)")
+    webhook_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key for X-Wuye-Signature")
+    sms_url: str | None = Field(None, description="SMS gateway endpoint for channel `sms` (JSON {phone, text})")
+    sms_key: SecretStr = Field(SecretStr(""), description="Bearer key of the SMS gateway")
+    wecom_base_url: str = Field("https://qyapi.weixin.qq.com", description="WeChat Work API (a stand-in in tests)")
+    wecom_corp_id: str | None = Field(None, description="企业ID (corp id) for channel `wecom`")
+    wecom_agent_id: int | None = Field(None, description="The self-built application's AgentId")
+    wecom_secret: SecretStr = Field(SecretStr(""), description="The application's Secret")
+
+
 class AssistantSettings(BaseModel):
     """Everything the assistant package reads."""
 
     triage: TriageSettings = TriageSettings()
+    notify: NotifySettings = NotifySettings()
     database_url: str = Field("sqlite:///var/wuye.db", description="SQLAlchemy URL; PostgreSQL works too")
     db_pool_size: int = Field(20, ge=1, description="Database connections kept open per worker")
     db_max_overflow: int = Field(30, ge=0, description="Extra connections under load (pool + overflow ≥ the "

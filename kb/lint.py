@@ -122,6 +122,17 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
                 findings.append(Finding(Severity.ERROR, "missing-clause", "kb/rules", name,
                                         f"cites {ref}, which does not exist"))
 
+    departments = {c.department for c in rules.routing.categories} | {
+        r.department for c in rules.routing.categories for r in c.routes}
+    for dept in sorted(set(rules.oncall.departments) - departments):
+        findings.append(Finding(Severity.ERROR, "unknown-department", "kb/rules/oncall.yaml", dept,
+                                f"roster for {dept!r}, which no routing rule sends tickets to"))
+    for dept, people in rules.oncall.departments.items():
+        for person in people:
+            if person.channel == "wecom" and not person.wecom_user:
+                findings.append(Finding(Severity.ERROR, "missing-wecom-user", "kb/rules/oncall.yaml", dept,
+                                        f"{person.name} is paged through WeChat Work but has no wecom_user"))
+
     questions: list[tuple[str, str]] = []
     for entry in kb.faqs:
         questions.append((entry.id, entry.question))

@@ -31,6 +31,7 @@ from kb.schema import (
     EscalationRules,
     FaqEntry,
     FaqFile,
+    OnCall,
     ReplyScript,
     RoutingRules,
     SampleValue,
@@ -87,6 +88,7 @@ class Rules:
     fields: TicketFields
     dictionary: Dictionary
     turns: TurnRules
+    oncall: OnCall = field(default_factory=OnCall)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,8 @@ def load_rules(rules_dir: Path) -> Rules:
         fields=one("ticket_fields.yaml", TicketFields),
         dictionary=one("dictionary.yaml", Dictionary),
         turns=one("turns.yaml", TurnRules),
+        # the roster is optional: without it every page goes to the agent console only
+        oncall=one("oncall.yaml", OnCall) if (rules_dir / "oncall.yaml").is_file() else OnCall(),
     )
 
 

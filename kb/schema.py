@@ -7,7 +7,7 @@ with the file and the field named (see ``kb.load``).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
@@ -411,6 +411,55 @@ class Dictionary(_Strict):
     stopwords: list[str] = Field(default_factory=list, description="Words BM25 ignores (的、了、吗 …)")
     generic: list[str] = Field(default_factory=list, description="Words that never tell what a question is about "
                                "(多少钱、规定、情况 …): grounding does not weigh them")
+
+
+# ---------------------------------------------------------------- on-call roster (paging for level 1)
+
+_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+
+
+class PagingChannel(StrEnum):
+    """How a person on the roster is paged; the console always shows every page."""
+
+    CONSOLE = "console"
+    WECOM = "wecom"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+
+
+class OnCallPerson(_Strict):
+    """One person on a department's roster."""
+
+    name: str = Field(min_length=1, max_length=64)
+    phone: str = Field(pattern=r"^1\d{10}$")
+    channel: PagingChannel = PagingChannel.CONSOLE
+    wecom_user: str | None = Field(None, description="The person's WeChat Work userid (channel wecom)")
+    hours: str | None = Field(None, pattern=_HOURS, description="On duty HH:MM-HH:MM local time; empty = always "
+                              "(a backup, paged when the first page is not acknowledged)")
+
+    def on_duty(self, local: time) -> bool:
+        """Whether the local time of day falls in this person's hours."""
+        if self.hours is None:
+            return True
+        start, end = (time.fromisoformat(x) for x in self.hours.split("-"))
+        return start <= local < end if start <= end else (local >= start or local < end)
+
+
+class OnCall(_Strict):
+    """kb/rules/oncall.yaml: who is paged for a level-1 ticket or an SLA breach, and how fast they must answer."""
+
+    ack_minutes: int = Field(5, ge=1, le=60, description="Minutes to acknowledge a page before the next person "
+                             "and the duty manager are paged (repeated until someone acknowledges)")
+    duty_manager: OnCallPerson | None = None
+    departments: dict[str, list[OnCallPerson]] = Field(default_factory=dict)
+
+    @field_validator("departments")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[OnCallPerson]]) -> dict[str, list[OnCallPerson]]:
+        empty = [k for k, people in v.items() if not people]
+        if empty:
+            raise ValueError(f"departments with nobody on the roster: {empty}")
+        return v
 
 
 # ---------------------------------------------------------------- training scenarios (seed 5.3)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -26,6 +26,7 @@ def _sse(event: str, data: object) -> str:
 
 @router.post("/chat", response_model=ChatOut)
 def chat(body: ChatIn, request: Request, session: SessionDep, assistant: AssistantDep, principal: Resident,
+         background: BackgroundTasks,
          stream: bool = Query(False, description="Answer as server-sent events")) -> ChatOut | StreamingResponse:
     """Send a message; get the answer (with citations), the ticket as it fills in, or a hand-off.
 
@@ -38,6 +39,8 @@ def chat(body: ChatIn, request: Request, session: SessionDep, assistant: Assista
     reply, turn = handle_turn(session, assistant, text=body.message, conversation_id=body.conversation_id,
                               resident_id=principal.resident_id, actor=principal.name)
     out = ChatOut.from_reply(reply, turn.conversation_id, turn.id, datetime.now(UTC))
+    if out.urgency == 1 and out.ticket_number:
+        background.add_task(request.app.state.monitor.poke)  # after the commit: page the person on call now
     if not stream:
         return out
 

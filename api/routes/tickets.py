@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 
 from api.deps import AssistantDep, PrincipalDep, Resident, SessionDep, Staff
 from api.errors import ApiError
@@ -47,7 +47,7 @@ def ticket(number: str, request: Request, session: SessionDep, principal: Princi
 
 @router.post("", response_model=TicketDetailOut, status_code=201)
 def create(body: TicketCreateIn, request: Request, session: SessionDep, assistant: AssistantDep,
-           principal: Staff) -> TicketDetailOut:
+           principal: Staff, background: BackgroundTasks) -> TicketDetailOut:
     """An agent files a ticket from the form; the mandatory-field null check applies (422 naming the fields)."""
     phone = parse_phone(body.phone) if body.phone else None
     if body.phone and phone is None:
@@ -74,6 +74,8 @@ def create(body: TicketCreateIn, request: Request, session: SessionDep, assistan
         escalation={"kinds": [k.value for k in decision.kinds], "reasons": [r.detail for r in decision.reasons],
                     "notify": list(decision.notify)},
         required_attachments=[], channel="desk")
+    if t.urgency == 1:
+        background.add_task(request.app.state.monitor.poke)  # after the commit: page the person on call now
     return ticket(t.number or "", request, session, principal)
 
 

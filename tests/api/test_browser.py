@@ -218,3 +218,22 @@ def test_resident_asks_for_the_status_and_the_reply_names_the_ticket(page_for) -
         timeout=20000)
     last = resident.locator("#messages .msg").last.text_content() or ""
     assert "待" in last or "处理" in last or "派" in last, last
+
+
+def test_level1_report_pages_the_engineer_on_duty_and_the_agent_acknowledges_from_the_console(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.fill("#chat-input", "楼道里燃气味特别大，呛得人头晕，6栋1单元302，周敏13877776666")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
+    number = resident.get_attribute("#photo-input", "data-ticket")
+    agent = page_for("agent", "/agent")
+    item = f"#pages li[data-number='{number}']"
+    agent.wait_for_selector(item, timeout=30000)  # the monitor pages at once when a level-1 ticket is filed
+    assert agent.is_visible("#pages-alarm")
+    _shot(agent, "agent-page-alarm")
+    agent.click(f"{item} .ack-btn")
+    agent.wait_for_selector(item, state="detached", timeout=10000)
+    agent.wait_for_selector(f"#queue tr[data-number='{number}']", timeout=35000)
+    agent.click(f"#queue tr[data-number='{number}']")
+    agent.wait_for_function("document.querySelector('#events').textContent.includes('已确认呼叫')", timeout=10000)
+    assert "呼叫" in (agent.text_content("#events") or "")

@@ -177,7 +177,21 @@ function lintView(result, target) {
   for (const f of result.findings) target.append(el("div", { class: "finding" }, `${f.message}${f.text ? `（位置 ${f.start}–${f.end}）` : ""} → 建议：${f.suggestion}`));
 }
 
+function pagesAlarm() {  // level-1 pages nobody acknowledged: loud, at the top, one click to acknowledge
+  const load = async () => {
+    const rows = await api("/api/agent/pages");
+    const tickets = [...new Map(rows.map((p) => [p.ticket_number, p])).values()];
+    $("#pages-count").textContent = rows.length;
+    $("#pages-alarm").classList.toggle("hidden", rows.length === 0);
+    $("#pages").replaceChildren(...tickets.map((p) => el("li", { "data-number": p.ticket_number },
+      `${p.ticket_number} · 第${p.attempt}轮 · ${rows.filter((r) => r.ticket_number === p.ticket_number).map((r) => r.person).join("、")}${p.delivered === false ? "（发送失败：" + (p.error || "") + "）" : ""} `,
+      el("button", { type: "button", class: "ack-btn", onclick: async () => { await api(`/api/agent/pages/${p.ticket_number}/ack`, { method: "POST" }); load(); } }, "确认"))));
+  };
+  load(); setInterval(load, 5000);
+}
+
 function agentPage() {
+  pagesAlarm();
   let current = null;
   const load = async () => {
     const rows = await api("/api/agent/queue");
