@@ -137,7 +137,8 @@ class TurnOut(BaseModel):
     citations: list[dict[str, Any]]
     ticket_id: int | None
     created_at: datetime
-    speaker: str = Field("assistant", description="Who wrote ``answer``: the assistant, or an agent")
+    speaker: str = Field("assistant", description="Who wrote ``answer``: the assistant, an agent, or ``update`` "
+                                               "(the ticket moved)")
 
     @classmethod
     def of(cls, t: Any) -> TurnOut:

@@ -62,6 +62,23 @@ class TurnReplies:
             return self._open <= t < self._close
         return t >= self._open or t < self._close
 
+    def update(self, t: TicketView, note: str | None, now: datetime) -> str | None:
+        """What the resident is told when their ticket moves (SOP-TRACK-001#6); None for moves they need not hear."""
+        use = {TicketStatus.DISPATCHED: "update_dispatched", TicketStatus.IN_PROGRESS: "update_in_progress",
+               TicketStatus.RESOLVED: "update_resolved", TicketStatus.REOPENED: "update_reopened"}.get(
+            TicketStatus(t.status))
+        if use is None:
+            return None
+        holder = f"{t.department}的{t.assignee}" if t.assignee else t.department
+        if t.due is None:
+            due_text = "我们会持续跟进"
+        elif t.due > now:
+            due_text = f"预计{t.due.astimezone(self._zone):%m月%d日 %H:%M}前处理好"
+        else:
+            due_text = "已超过承诺时间，客服主管正在督办"
+        what = (note or "").strip().rstrip("。") or "现场已处理"
+        return self.text(use, ticket_no=t.number, holder=holder, due_text=due_text, what=what)
+
     def status(self, tickets: Sequence[TicketView], now: datetime) -> str:
         """A resident's open tickets: one in full, several listed with a question which one."""
         if not tickets:

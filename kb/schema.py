@@ -383,6 +383,7 @@ CHAT_SCRIPT_TAGS = frozenset({
     "status_pending", "agent_waiting", "agent_off_hours", "slot_ack", "corrected", "not_found",
     "not_found_off_hours", "report_ack", "level1_ack", "emergency_notice", "vulnerable_note", "safety_note",
     "attachments", "guidance", "repeat_note", "service_note", "just_filed",
+    "update_dispatched", "update_in_progress", "update_resolved", "update_reopened",
 })
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from api.deps import AssistantDep, PrincipalDep, Resident, SessionDep, Staff
 from api.errors import ApiError
 from api.schemas import AssignIn, EventOut, RatingIn, TicketCreateIn, TicketDetailOut, TicketOut, TransitionIn
+from assistant.desk import post_update
 from assistant.errors import MissingFieldError
 from assistant.sla import callback_deadline, deadlines_for
 from assistant.store import repository as repo
@@ -91,6 +92,7 @@ def transition(number: str, body: TransitionIn, request: Request, session: Sessi
         callback = callback_deadline(assistant.rules, category=Category(current.category), resolved_at=now)
     repo.transition(session, number=number, target=target, actor=principal.name, now=now, note=body.note,
                     assignee=body.assignee, photos=body.photos, callback=callback)
+    post_update(session, assistant, number=number, note=body.note, now=now)  # the resident hears it in the chat
     return ticket(number, request, session, principal)
 
 

@@ -237,3 +237,31 @@ def test_level1_report_pages_the_engineer_on_duty_and_the_agent_acknowledges_fro
     agent.click(f"#queue tr[data-number='{number}']")
     agent.wait_for_function("document.querySelector('#events').textContent.includes('已确认呼叫')", timeout=10000)
     assert "呼叫" in (agent.text_content("#events") or "")
+
+
+def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.fill("#chat-input", "阳台的晾衣杆掉下来了，装不回去，9栋3单元1202，刘洋13722223333")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
+    number = resident.get_attribute("#photo-input", "data-ticket")
+    agent = page_for("agent", "/agent")
+    row = f"#queue tr[data-number='{number}']"
+    agent.wait_for_selector(row, timeout=35000)
+    agent.click(row)
+    form = "#transition-form"
+    agent.select_option(f"{form} select[name=to]", "dispatched")
+    agent.fill(f"{form} input[name=assignee]", "孙师傅")
+    agent.click(f"{form} button[type=submit]")
+    resident.wait_for_selector(".msg.update", timeout=10000)
+    assert "孙师傅" in (resident.locator(".msg.update").last.text_content() or "")
+    for to, note, photo, heard in (("in_progress", "", "", "已到场"),
+                                   ("resolved", "重新固定了晾衣杆支架", "after.jpg", "重新固定了晾衣杆支架")):
+        agent.select_option(f"{form} select[name=to]", to)
+        agent.fill(f"{form} input[name=note]", note)
+        agent.fill(f"{form} input[name=photos]", photo)
+        agent.click(f"{form} button[type=submit]")
+        resident.wait_for_function(
+            f"[...document.querySelectorAll('.msg.update')].some((m) => m.textContent.includes('{heard}'))",
+            timeout=10000)
+    _shot(resident, "resident-chat-updates")

@@ -101,6 +101,7 @@ function chatPage() {
       const c = await api(`/api/conversations/${encodeURIComponent(conversation)}`);
       for (const t of c.turns) {
         if (t.id > lastTurn && t.speaker === "agent") add("agent", `人工客服：${t.answer}`);
+        if (t.id > lastTurn && t.speaker === "update") add("bot update", t.answer);  // the ticket moved
         lastTurn = Math.max(lastTurn, t.id);
       }
       agentBanner(c.agent);
