@@ -54,13 +54,13 @@ _PLANS: dict[Style, tuple[tuple[ScriptScenario, str, bool], ...]] = {
 # Scenarios an option may borrow from when the linter finds a required element missing (empathy, apology,
 # repeating the key facts, a time limit); the borrowed script is placed where that scenario belongs.
 _COMPLETIONS = (ScriptScenario.APOLOGY, ScriptScenario.SOOTHING, ScriptScenario.REPEAT, ScriptScenario.NEXT_STEPS,
-                ScriptScenario.COMMIT_TIME, ScriptScenario.FOLLOW_UP)
+                ScriptScenario.COMMIT_TIME)
 _OPENING = (ScriptScenario.GREETING, ScriptScenario.EMERGENCY, ScriptScenario.SOOTHING, ScriptScenario.APOLOGY)
 # Scenarios whose script is chosen for the hazard (gas, fire, lift…), not for the category.
 _ANY_CATEGORY = frozenset({ScriptScenario.EMERGENCY})
 # Facts stated once per reply: a second script that would repeat one of them is passed over.
-_ONCE = ("issue", "ticket_no", "deadline", "callback_time", "sla_text", "phone")
-_MARKUP = re.compile(r"<[^>]*>?|[<>{}]")
+_ONCE = ("issue", "ticket_no", "deadline", "callback_time")
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>?|[<>{}]", re.I | re.S)
 _SLOT = re.compile(r"\{[a-z_]+\}")
 
 
