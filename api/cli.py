@@ -465,13 +465,18 @@ def lint_reply_cmd(
 @app.command("suggest")
 def suggest_cmd(
     ticket: Annotated[str, typer.Option("--ticket", help="Ticket number, e.g. GD20261127-000001")],
+    agent: Annotated[str, typer.Option(help="The agent's display name (scripts that need it are skipped without)")]
+    = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Suggested replies for a stored ticket, from the standard scripts, filled, cited and linted."""
+    """Three different suggested replies for a stored ticket (short, warm, full), filled, cited and linted."""
     from assistant.errors import TicketNotFoundError
-    from assistant.replies import case_facts, suggest
+    from assistant.intake import summary_of
     from assistant.store import repository as repo
     from assistant.store.db import make_engine, make_sessionmaker, migrate
+    from assistant.store.tables import Conversation
+    from assistant.suggest import agent_name_of, case_facts, suggest
+    from assistant.triage import Triager
     from kb.load import load_kb
 
     settings = _settings()
@@ -483,14 +488,19 @@ def suggest_cmd(
             t = repo.get_ticket(session, number=ticket)
         except TicketNotFoundError as exc:
             raise _fail(str(exc)) from exc
-        facts = case_facts(t)
+        conv = session.get(Conversation, t.conversation_id) if t.conversation_id else None
+        turns = conv.turns if conv is not None else []
+        facts = case_facts(t, issue=summary_of(kb.rules, Triager(kb.rules), t.description),
+                           agent_name=agent_name_of(agent), said=[x.answer for x in turns if x.answer],
+                           agent_spoke=any(x.speaker == "agent" for x in turns))
     out = suggest(kb, facts)
     if as_json:
-        typer.echo(json.dumps([{"text": s.text, "scripts": s.script_id.split("+"), "basis": list(s.basis),
-                                "lint_ok": s.lint.ok} for s in out], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([{"text": s.text, "style": s.style.value, "scripts": list(s.scripts),
+                                "basis": list(s.basis), "lint_ok": s.lint.ok} for s in out],
+                              ensure_ascii=False, indent=2))
         return
     for i, s in enumerate(out, 1):
-        typer.secho(f"{i}. [{s.scenario}] {s.script_id}  依据 {', '.join(s.basis)}", bold=True)
+        typer.secho(f"{i}. [{s.style.value}] {s.script_id}  依据 {', '.join(s.basis)}", bold=True)
         typer.echo(f"   {s.text}")
 
 

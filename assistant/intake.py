@@ -23,14 +23,14 @@ from assistant.conversation import (
     make_reply,
 )
 from assistant.escalation import Decision
-from assistant.scripts import pick, render
+from assistant.scripts import ScriptContext, pick, render
 from assistant.sla import Deadline, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_phone
 from assistant.triage import Intent, Triage, Triager
 from assistant.turn import TurnClassifier, TurnKind
 from assistant.turn_replies import TurnReplies
 from assistant.types import ResidentProfile, Retrieval
-from kb.load import KnowledgeBase
+from kb.load import KnowledgeBase, Rules
 from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
 
 
@@ -185,12 +185,18 @@ class Intake:
         lines: list[str] = []
         values = self._values(case)
         situation = triage.issues[0] if triage.issues else None
+        cues = " ".join((*situation.level_cues, triage.normalized)) if situation is not None else ""
+        # the same selection rules as the agent's suggestions (the scripts' ``when`` in kb/): e.g. an emergency
+        # script only for a hazard one of its tags names, never the burst-pipe advice for a lift or a gas leak
+        kinds = frozenset(TriggerKind(k) for k in case.kinds) | frozenset(decision.kinds)
+        ctx = ScriptContext(kinds=kinds, complaint=case.category is Category.COMPLAINT or bool(
+                                kinds & {TriggerKind.SERVICE_COMPLAINT, TriggerKind.SAFETY_COMPLAINT}),
+                            escalated=case.escalate, safety=case.urgency == Urgency.LEVEL_1 or bool(
+                                kinds & {TriggerKind.EMERGENCY, TriggerKind.SAFETY_COMPLAINT}),
+                            hazard_text=cues)
         if case.urgency == Urgency.LEVEL_1 and situation is not None and situation.urgency == Urgency.LEVEL_1:
-            cues = " ".join((*situation.level_cues, triage.normalized))
-            script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=cues)
-            # only a script written for this hazard (one of its tags is in the message): never the burst-pipe
-            # advice for a lift or a gas leak
-            if script is not None and any(t and t.lower() in cues for t in script.tags):
+            script = pick(self.kb.scripts, ScriptScenario.EMERGENCY, text=cues, context=ctx)
+            if script is not None:
                 lines.append(render(script, values))
             lines.append(self.turn_replies.text("emergency_notice"))
         elif case.urgency == Urgency.LEVEL_1:
@@ -204,10 +210,11 @@ class Intake:
         if TriggerKind.VULNERABLE in decision.kinds:
             lines.append(self.turn_replies.text("vulnerable_note"))
         if TriggerKind.REPEAT in decision.kinds:
-            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, text="多次 重复 好几次 反映")
+            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, text="多次 重复 好几次 反映", context=ctx)
             lines.append(render(s, values) if s else self.turn_replies.text("repeat_note"))
         elif TriggerKind.SERVICE_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
-            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, category=Category.COMPLAINT, text="态度 服务")
+            s = pick(self.kb.scripts, ScriptScenario.SOOTHING, category=Category.COMPLAINT, text="态度 服务",
+                     context=ctx)
             lines.append(render(s, values) if s else self.turn_replies.text("service_note"))
         if TriggerKind.SAFETY_COMPLAINT in decision.kinds and case.urgency != Urgency.LEVEL_1:
             lines.append(self.turn_replies.text("safety_note"))
@@ -242,20 +249,37 @@ class Intake:
 
     def summary(self, triage: Triage, draft: TicketDraft) -> str:
         """The problem in the company's words (place + the KB's name for it), never the resident's raw text."""
-        issue = triage.issues[0] if triage.issues else None
-        generic = set(self.rules.turns.summary_stopwords)
-        cues = (issue.level_cues + tuple(sorted(issue.category_cues, key=len, reverse=True))) if issue else ()
-        name = next((c.split("（")[0] for c in cues
-                     if len(c) >= 2 and not c.startswith("相似") and c.split("（")[0] not in generic), "")
-        where = (draft.details or {}).get("where", "")
-        if name and where and where not in name:
-            return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"
-        if name:
-            return name if name.endswith("问题") else f"{name}问题"
-        category = issue.category if issue else triage.category
-        return f"{where}的{category}问题" if where else f"{category}方面的问题"
+        return problem_summary(self.rules, triage, draft)
 
     def summary_of(self, description: str) -> str:
         """A stored ticket's problem in the company's words (for status replies)."""
-        return self.summary(self.triager.assess(description), TicketDraft().merge_text(description, is_problem=True))
+        return summary_of(self.rules, self.triager, description)
 
+
+def problem_summary(rules: Rules, triage: Triage, draft: TicketDraft) -> str:
+    """The problem in the company's words (place + the KB's name for it), never the resident's raw text.
+
+    Args:
+        rules: The KB rules (``turns.summary_stopwords``: generic words a summary skips).
+        triage: The message's triage (its KB cues name the problem).
+        draft: The ticket draft (its 5W1H ``where``: the address and a room from the KB's list).
+    """
+    issue = triage.issues[0] if triage.issues else None
+    generic = set(rules.turns.summary_stopwords)
+    cues = (issue.level_cues + tuple(sorted(issue.category_cues, key=len, reverse=True))) if issue else ()
+    name = next((c.split("（")[0] for c in cues
+                 if len(c) >= 2 and not c.startswith("相似") and c.split("（")[0] not in generic), "")
+    where = (draft.details or {}).get("where", "")
+    if name and where.endswith(name):  # "3栋 电梯" + "电梯": the place already names it
+        where = where[: -len(name)].strip()
+    if name and where and where not in name:
+        return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"
+    if name:
+        return name if name.endswith("问题") else f"{name}问题"
+    category = issue.category if issue else triage.category
+    return f"{where}的{category}问题" if where else f"{category}方面的问题"
+
+
+def summary_of(rules: Rules, triager: Triager, description: str) -> str:
+    """A stored ticket's problem in the company's words, from its description."""
+    return problem_summary(rules, triager.assess(description), TicketDraft().merge_text(description, is_problem=True))

@@ -1,19 +1,14 @@
-"""Agent assist: the reply linter (banned phrases, required elements) and suggested replies from the scripts."""
+"""Agent assist: the reply linter (banned phrases, required elements). Suggested replies: assistant/suggest.py."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from opencc import OpenCC
 
-from assistant.scripts import pick, render
-from assistant.sla import sla_text
-from assistant.store.tables import Ticket
-from kb.load import KnowledgeBase, Rules
-from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
+from kb.load import Rules
 
 Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
 
@@ -91,106 +86,13 @@ class ReplyLinter:
         return LintResult(not findings, tuple(findings))
 
 
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
-    """What a suggestion is filled with."""
-
-    category: Category
-    urgency: Urgency
-    department: str
-    resident_name: str = ""
-    address: str = ""
-    phone: str = ""
-    issue: str = ""
-    ticket_no: str = ""
-    deadline: datetime | None = None
-    complaint: bool = False
-    repeat: bool = False
-    emergency_cues: str = ""
+_MOVED = frozenset({"CaseFacts", "Suggestion", "case_facts", "situations_for", "suggest"})
 
 
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """A suggested reply: the filled script, where it comes from, and its lint verdict."""
+def __getattr__(name: str) -> object:
+    """The suggestion code moved to assistant/suggest.py; old imports from here keep working."""
+    if name in _MOVED:
+        from assistant import suggest as _suggest
 
-    text: str
-    script_id: str
-    scenario: str
-    basis: tuple[str, ...]
-    lint: LintResult
-    next_steps: tuple[str, ...] = field(default=())
-
-
-def case_facts(ticket: Ticket) -> CaseFacts:
-    """The facts of a stored ticket that suggestions are filled with."""
-    kinds = set(ticket.escalation.get("kinds", []))
-    due = min((d.due_at for d in ticket.deadlines if d.key.startswith("level")), default=None)
-    return CaseFacts(Category(ticket.category), Urgency(ticket.urgency), ticket.department, ticket.resident_name,
-                     ticket.address, ticket.phone, ticket.description[:40], ticket.number or "", due,
-                     complaint=(TriggerKind.SERVICE_COMPLAINT.value in kinds
-                                or ticket.category == Category.COMPLAINT.value),
-                     repeat=TriggerKind.REPEAT.value in kinds, emergency_cues=ticket.description)
-
-
-def situations_for(facts: CaseFacts) -> tuple[Situation, ...]:
-    """The element sets a reply to this case must satisfy."""
-    if facts.urgency == Urgency.LEVEL_1:
-        return ("emergency",)
-    if facts.complaint or facts.category is Category.COMPLAINT:
-        return ("complaint",)
-    return ("repair",)
-
-
-def suggest(kb: KnowledgeBase, facts: CaseFacts, *, linter: ReplyLinter | None = None, k: int = 3) -> list[Suggestion]:
-    """The top ``k`` replies for a case, built from the standard scripts and filled with its specifics.
-
-    Each reply combines the scripts the situation needs (safety instruction, soothing, repeating the key
-    information, committing the time limit) so that it passes the linter; every one is linted anyway.
-    """
-    linter = linter or ReplyLinter(kb.rules)
-    rules = kb.rules
-    values = {"resident_name": facts.resident_name, "address": facts.address, "phone": facts.phone,
-              "issue": facts.issue, "department": facts.department, "ticket_no": facts.ticket_no,
-              "sla_text": sla_text(rules, facts.urgency),
-              "deadline": f"{facts.deadline.astimezone():%m月%d日 %H:%M}" if facts.deadline else "",
-              "callback_time": f"{facts.deadline.astimezone():%m月%d日 %H:%M}" if facts.deadline else ""}
-    scripts = kb.scripts
-    commit = pick(scripts, ScriptScenario.COMMIT_TIME, category=facts.category, urgency=facts.urgency)
-    repeat = pick(scripts, ScriptScenario.REPEAT, category=facts.category, text=facts.issue)
-    greet = pick(scripts, ScriptScenario.GREETING, text="线上 在线")
-    plans: list[tuple[ScriptScenario, list]] = []  # type: ignore[type-arg]
-    if facts.urgency == Urgency.LEVEL_1:
-        emergency = pick(scripts, ScriptScenario.EMERGENCY, text=facts.emergency_cues or facts.issue)
-        handoff = pick(scripts, ScriptScenario.HANDOFF, urgency=Urgency.LEVEL_1, text="紧急 值班")
-        plans = [(ScriptScenario.EMERGENCY, [emergency, repeat, commit]),
-                 (ScriptScenario.HANDOFF, [emergency, handoff, commit]),
-                 (ScriptScenario.REPEAT, [repeat, emergency, commit])]
-    elif facts.complaint or facts.repeat or facts.category is Category.COMPLAINT:
-        soothe = pick(scripts, ScriptScenario.SOOTHING, text="多次 重复" if facts.repeat else "态度 服务")
-        apology = pick(scripts, ScriptScenario.APOLOGY, text=facts.issue)
-        plans = [(ScriptScenario.SOOTHING, [soothe, repeat, commit]),
-                 (ScriptScenario.APOLOGY, [apology, soothe, commit]),
-                 (ScriptScenario.REPEAT, [greet, soothe, repeat, commit])]
-    else:
-        follow = pick(scripts, ScriptScenario.HANDOFF, text="负责 转过去 跟进")
-        plans = [(ScriptScenario.COMMIT_TIME, [repeat, commit]),
-                 (ScriptScenario.GREETING, [greet, repeat, commit]),
-                 (ScriptScenario.HANDOFF, [repeat, follow, commit])]
-    clauses = kb.clause_index()
-    level = next(lv for lv in rules.urgency.levels if lv.level == facts.urgency)
-    routing = next(c for c in rules.routing.categories if c.category == facts.category)
-    steps = tuple(f"{ref}：{clauses[ref].text[:120]}" for ref in (*level.basis, *routing.basis) if ref in clauses)
-    out: list[Suggestion] = []
-    seen: set[str] = set()
-    for scenario, parts in plans:
-        used = list({p.id: p for p in parts if p is not None}.values())
-        if not used:
-            continue
-        text = "".join(render(p, values) for p in used)
-        if text in seen:
-            continue
-        seen.add(text)
-        basis = tuple(dict.fromkeys(ref for p in used for ref in p.basis))
-        out.append(Suggestion(text, "+".join(p.id for p in used), scenario.value, basis,
-                              linter.run(text, situations=situations_for(facts)), steps))
-    return out[:k]
+        return getattr(_suggest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

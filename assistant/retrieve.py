@@ -46,6 +46,11 @@ class HybridRetriever:
         self._normalize = TextNormalizer()
 
     @property
+    def embedder(self) -> Embedder:
+        """The embedding model the retriever queries with (the eval reuses it)."""
+        return self._embedder
+
+    @property
     def index(self) -> KBIndex:
         """The loaded index (loads it on first use)."""
         if self._index is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kb.load import Rules
-from kb.schema import Category, SlaKind, TriggerKind, Urgency
+from kb.schema import Category, SampleValue, SlaKind, TriggerKind, Urgency
 
 _KIND_VERB = {SlaKind.ON_SITE: "到场", SlaKind.RESOLVE: "解决", SlaKind.HANDLE: "处理", SlaKind.FEEDBACK: "反馈"}
 
@@ -110,3 +111,26 @@ def callback_deadline(rules: Rules, *, category: Category, resolved_at: datetime
     if d is None:
         return None
     return Deadline(d.key, d.label, d.minutes, resolved_at + timedelta(minutes=d.minutes), tuple(d.basis), d.stops_at)
+
+
+_DAY_WORDS = {0: "今天", 1: "明天", 2: "后天"}
+
+
+def due_words(due: datetime, *, now: datetime, zone: tzinfo) -> str:
+    """A deadline as a resident reads it, in local time: ``今天18:30``, ``明天09:00``, else ``12月01日 09:00``."""
+    local, today = due.astimezone(zone), now.astimezone(zone)
+    days = (local.date() - today.date()).days
+    if days in _DAY_WORDS:
+        return f"{_DAY_WORDS[days]}{local:%H:%M}"
+    return f"{local:%m月%d日 %H:%M}"
+
+
+def local_zone(values: Mapping[str, SampleValue]) -> tzinfo:
+    """The company's local time zone (``chat.timezone`` in kb/content/values/; UTC when it is not set)."""
+    zone = values.get("chat.timezone")
+    if zone is None:
+        return UTC
+    try:
+        return ZoneInfo(str(zone.value))
+    except ZoneInfoNotFoundError:  # no tz database on this machine: China Standard Time has no DST
+        return timezone(timedelta(hours=8))

@@ -8,11 +8,11 @@ kb/content/scripts/chat.yaml, chosen by its first tag.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, time, tzinfo
 
 from assistant.conversation import TicketView
 from assistant.scripts import render
+from assistant.sla import local_zone
 from assistant.tickets import TicketStatus
 from kb.load import KnowledgeBase
 from kb.schema import ReplyScript, ScriptScenario
@@ -39,11 +39,7 @@ class TurnReplies:
         callback = kb.values.get("chat.agent_callback")
         self.hours = str(hours.value) if hours else "08:00-22:00"
         self.callback = str(callback.value) if callback else "次日上午"
-        zone = kb.values.get("chat.timezone")
-        try:
-            self._zone: tzinfo = ZoneInfo(str(zone.value)) if zone else UTC
-        except ZoneInfoNotFoundError:  # no tz database on this machine: China Standard Time has no DST
-            self._zone = timezone(timedelta(hours=8))
+        self._zone: tzinfo = local_zone(kb.values)
         start, _, end = self.hours.partition("-")
         self._open = time.fromisoformat(start.strip())
         self._close = time.fromisoformat(end.strip())

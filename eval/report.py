@@ -53,9 +53,15 @@ def real_rows(r: EvalResult) -> list[tuple[str, ...]]:
 def _real_lines(r: EvalResult) -> list[str]:
     q = r.real.get("questions", {})
     t = r.real.get("turns", {})
+    sg = r.real.get("suggestions", {})
     return [f"Real-shaped questions: in-KB accuracy {_pct(q.get('accuracy_in_kb', 0))}, confidently wrong "
             f"{_pct(q.get('confident_wrong_rate', 0))}, abstention recall {_pct(q.get('abstention_recall', 0))}",
             f"Everyday turns behaving as expected: {_pct(t.get('behaving', 0))} of {int(t.get('n', 0))}",
+            f"Suggested replies ({int(sg.get('cases', 0))} cases, {int(sg.get('suggestions', 0))} suggestions): "
+            f"complete {_pct(sg.get('complete', 0))}, lint-clean {_pct(sg.get('lint_clean', 0))}, no raw text "
+            f"{_pct(sg.get('no_raw_text', 0))}, three options {_pct(sg.get('three_options', 0))}, options distinct "
+            f"(cosine < {sg.get('cosine_threshold', 0):.3f}) {_pct(sg.get('distinct', 0))}, all checks "
+            f"{_pct(sg.get('all_checks', 0))}",
             "Remaining triage failure classes: " + "; ".join(f"{k} ({v})" for k, v in
                                                            r.real.get("failure_classes", {}).items())]
 

@@ -269,6 +269,20 @@ def eval_real(service: AssistantService, split: Split | None, result: EvalResult
     turns = load_real("turns.jsonl", RealTurn, split=split)
     result.real["turns"], result.failures["real_turns"] = score_turns(service, turns[:limit or None])
     result.counts.update(real_triage=len(items), real_questions=len(questions), real_turns=len(turns))
+    eval_suggestions(service, result)
+
+
+def eval_suggestions(service: AssistantService, result: EvalResult) -> None:
+    """Suggested replies on the case table (eval/data/suggest_cases.jsonl, both splits): complete, lint-clean,
+    free of raw text, three different options."""
+    from eval.suggestions import check_table, load_cases
+
+    table = check_table(service.kb, service.retriever.embedder, load_cases())
+    result.real["suggestions"] = table.figures
+    result.failures["suggestions"] = [
+        {"id": c.case_id, "options": len(c.texts), "max_cosine": round(c.max_cosine, 3),
+         "incomplete": list(c.incomplete), "lint": list(c.lint_failures), "raw_text": list(c.leaks)}
+        for c in table.checks if not c.ok]
 
 
 def run_eval(service: AssistantService, *, split: Split | None, model_path: Any, baselines: bool = True,

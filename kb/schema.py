@@ -121,7 +121,41 @@ class ScriptScenario(StrEnum):
     HANDOFF = "handoff"
     DELAY = "delay"
     MISSING_INFO = "missing_info"
+    NEXT_STEPS = "next_steps"
     CHAT = "chat"
+
+
+class TriggerKind(StrEnum):
+    """Why a case goes to a human."""
+
+    EMERGENCY = "emergency"
+    SAFETY_COMPLAINT = "safety_complaint"
+    VULNERABLE = "vulnerable"
+    REPEAT = "repeat"
+    SERVICE_COMPLAINT = "service_complaint"
+    HANDOFF_REQUEST = "handoff_request"
+    SLA = "sla"
+
+
+class ScriptWhen(_Strict):
+    """When a script fits a case: every condition that is set must hold (an empty ``when`` always fits).
+
+    These are the selection rules of the agent's suggestions and of the chat replies that share scripts with
+    them (assistant/scripts.py ``fits``): an apology for staff behaviour only for a service complaint, a safety
+    script only with a safety element, an escalation line only when the case is escalated, a greeting only at
+    the first contact.
+    """
+
+    kinds: list[TriggerKind] = Field(default_factory=list, description="At least one of these triggers fired")
+    without_kinds: list[TriggerKind] = Field(default_factory=list, description="None of these triggers fired")
+    complaint: bool | None = Field(None, description="The case is (not) a complaint (投诉 or a complaint trigger)")
+    upset: bool | None = Field(None, description="The resident is (not) upset: a complaint, a repeat, vulnerable")
+    escalated: bool | None = Field(None, description="The case is (not) escalated to a person / supervisor")
+    safety: bool | None = Field(None, description="The case has (no) safety element: level 1 or a safety flag")
+    first_contact: bool | None = Field(None, description="Nothing has been said to the resident about it yet")
+    ticket: bool | None = Field(None, description="A ticket exists (False: the script asks what the problem is)")
+    speaker: Literal["assistant", "agent"] | None = Field(None, description="Only the assistant / a person says it")
+    hazard: bool = Field(False, description="One of the script's tags must name the case's hazard")
 
 
 class ReplyScript(_Strict):
@@ -136,6 +170,7 @@ class ReplyScript(_Strict):
     urgency: list[Urgency] = Field(default_factory=list, description="Empty = any level")
     basis: list[ClauseRef] = Field(min_length=1)
     tags: list[Text] = Field(default_factory=list)
+    when: ScriptWhen = Field(default_factory=lambda: ScriptWhen(), description="When the script fits a case")
 
     @model_validator(mode="after")
     def _placeholders_match_text(self) -> ReplyScript:
@@ -284,18 +319,6 @@ class RoutingRules(_Strict):
         if sorted(seen) != sorted(Category):
             raise ValueError(f"routing must list every category exactly once, got {seen}")
         return self
-
-
-class TriggerKind(StrEnum):
-    """Why a case goes to a human."""
-
-    EMERGENCY = "emergency"
-    SAFETY_COMPLAINT = "safety_complaint"
-    VULNERABLE = "vulnerable"
-    REPEAT = "repeat"
-    SERVICE_COMPLAINT = "service_complaint"
-    HANDOFF_REQUEST = "handoff_request"
-    SLA = "sla"
 
 
 class EscalationTrigger(_Strict):

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
 from api.errors import ApiError
 from api.schemas import AgentMessageIn, HandoffOut, LintIn, ReleaseIn, SuggestIn, TicketOut, TurnOut
-from assistant.replies import ReplyLinter, case_facts, situations_for, suggest
+from assistant.replies import ReplyLinter
 from assistant.store import repository as repo
 from assistant.store.tables import Conversation
+from assistant.suggest import agent_name_of, case_facts, situations_for, suggest
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -35,12 +36,17 @@ def _lint_json(result: Any) -> dict[str, Any]:
 
 
 @router.post("/suggest")
-def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDep, _: Staff) -> dict[str, Any]:
-    """The top 3 replies for a ticket, filled and cited, with the SOP's next steps and similar earlier tickets."""
+def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDep,
+                    principal: Staff) -> dict[str, Any]:
+    """Three different replies for a ticket (short, warm, full), filled for the signed-in agent and cited, with
+    the SOP's next steps and similar earlier tickets."""
     if not body.ticket_number:
         raise ApiError(422, "ticket_number: give the ticket to suggest replies for", code="invalid_request")
     t = repo.get_ticket(session, number=body.ticket_number)
-    facts = case_facts(t)
+    conv = session.get(Conversation, t.conversation_id) if t.conversation_id else None
+    turns = conv.turns if conv is not None else []
+    facts = case_facts(t, issue=assistant.summary_of(t.description), agent_name=agent_name_of(principal.name),
+                       said=[x.answer for x in turns if x.answer], agent_spoke=any(x.speaker == "agent" for x in turns))
     linter = ReplyLinter(assistant.rules)
     suggestions = suggest(assistant.kb, facts, linter=linter)
     similar = [
@@ -52,7 +58,7 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
         if s.number != t.number and s.category == t.category][:5]
     return {
         "ticket": t.number,
-        "suggestions": [{"text": s.text, "scripts": s.script_id.split("+"), "scenario": s.scenario,
+        "suggestions": [{"text": s.text, "scripts": list(s.scripts), "scenario": s.scenario, "style": s.style.value,
                          "basis": list(s.basis), "lint": _lint_json(s.lint)} for s in suggestions],
         "next_steps": list(suggestions[0].next_steps) if suggestions else [],
         "similar_tickets": similar,

@@ -137,10 +137,11 @@ def test_lint_reply(cli, text: str, code: int, expect: str) -> None:
 def test_suggest_for_a_stored_ticket(cli) -> None:
     chat = cli("chat", input="卫生间水龙头一直滴水\n3栋2单元501 王女士 13912345678\n\n")
     number = chat.output.split("工单号：")[1].split()[0]
-    result = cli("suggest", "--ticket", number, "--json")
+    result = cli("suggest", "--ticket", number, "--agent", "客服 小李", "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert len(rows) == 3 and all(r["lint_ok"] for r in rows) and number in rows[0]["text"]
+    assert len(rows) == 3 and all(r["lint_ok"] for r in rows) and number in "".join(r["text"] for r in rows)
+    assert {r["style"] for r in rows} == {"short", "warm", "full"} and "小李" in "".join(r["text"] for r in rows)
     missing = cli("suggest", "--ticket", "GD-none")
     assert missing.exit_code == 1 and "not found" in missing.output
 

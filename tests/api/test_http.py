@@ -166,7 +166,10 @@ def test_suggest_and_lint(client, login) -> None:
     body = r.json()
     assert r.status_code == 200 and len(body["suggestions"]) == 3
     assert all(s["lint"]["ok"] for s in body["suggestions"])
-    assert number in body["suggestions"][0]["text"] and body["suggestions"][0]["basis"]
+    assert number in "".join(s["text"] for s in body["suggestions"]) and body["suggestions"][0]["basis"]
+    assert {s["style"] for s in body["suggestions"]} == {"short", "warm", "full"}
+    assert "小李" in "".join(s["text"] for s in body["suggestions"])  # the signed-in agent (客服 小李)
+    assert not any("{" in s["text"] or "我是。" in s["text"] for s in body["suggestions"])
     assert not body["draft_lint"]["ok"]
     r = client.post("/api/agent/lint", json={"text": "我也不知道，你找别人吧"}, headers=agent)
     assert {f["rule"] for f in r.json()["findings"]} >= {"banned:不知道", "banned:找别人"}

@@ -1,34 +1,13 @@
-"""Agent assist: suggestions for every kind of ticket pass the linter; the linter catches every banned phrase."""
-
-from datetime import UTC, datetime
+"""The reply linter catches every banned phrase (suggested replies: tests/assistant/test_suggest.py)."""
 
 import pytest
 
-from assistant.replies import CaseFacts, ReplyLinter, suggest
-from kb.schema import Category, Urgency
+from assistant.replies import ReplyLinter
 
 
 @pytest.fixture(scope="module")
 def linter(real_kb):  # type: ignore[no-untyped-def]
     return ReplyLinter(real_kb.rules)
-
-
-@pytest.mark.parametrize("category", list(Category))
-@pytest.mark.parametrize("urgency", list(Urgency))
-@pytest.mark.parametrize("complaint", [False, True], ids=["plain", "complaint"])
-def test_suggestions_are_filled_cited_and_pass_the_linter(real_kb, category, urgency, complaint) -> None:
-    facts = CaseFacts(category, urgency, "工程部", "王女士", "3栋2单元501室", "13912345678", "卫生间水龙头滴水",
-                      "GD20261127-000042", datetime(2026, 11, 27, 10, 0, tzinfo=UTC), complaint=complaint,
-                      emergency_cues="水管爆了")
-    out = suggest(real_kb, facts)
-    assert len(out) == 3
-    assert len({s.text for s in out}) == 3
-    for s in out:
-        assert s.lint.ok, (s.script_id, [f.rule for f in s.lint.findings])
-        assert s.basis and all(ref in real_kb.clause_index() for ref in s.basis)
-        assert "{" not in s.text
-    assert any("GD20261127-000042" in s.text for s in out)
-    assert out[0].next_steps
 
 
 def _banned_cases(real_kb):  # type: ignore[no-untyped-def]
