@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -40,6 +39,7 @@ from assistant.photos import PhotoStore
 from assistant.privacy import install_log_masking
 from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
+from assistant.sla import local_zone
 from assistant.store import accounts
 from assistant.store.db import make_engine, make_sessionmaker, migrate, reader, serialize_startup
 
@@ -82,9 +82,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                 password = settings.api.demo_password.get_secret_value()
                 accounts.ensure_demo(session, password_hash=hash_password(password),
                                      api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
-        zone = ZoneInfo(service.kb.values["chat.timezone"].value) if "chat.timezone" in service.kb.values \
-            else ZoneInfo("Asia/Shanghai")
-        pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify), zone=zone,
+        pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify),
+                      zone=local_zone(service.kb.values),
                       clock=lambda: datetime.now(UTC))
         monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval, pager=pager)
         if settings.api.sla_monitor:

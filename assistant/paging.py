@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +36,7 @@ class Pager:
     """Decides who to page next for every ticket that needs someone on call, writes the pages, sends them."""
 
     def __init__(self, sessions: sessionmaker[Session], oncall: OnCall, notifiers: Mapping[str, Notifier], *,
-                 zone: ZoneInfo, clock: Callable[[], datetime]) -> None:
+                 zone: tzinfo, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._oncall = oncall
         self._notifiers = notifiers
