@@ -28,6 +28,7 @@ from api.routes import (
     quiz,
     tickets,
     triage,
+    wecom,
 )
 from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
@@ -131,7 +132,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, oncall, kb, triage, dashboard, quiz, openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, wecom, kb, triage, dashboard, quiz, openai,
+                   pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

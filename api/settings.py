@@ -15,6 +15,22 @@ from ingest.settings import IngestSettings
 DEFAULT_SECRET = "dev-only-change-me-not-a-secret-0000"
 
 
+class WeComChannelSettings(BaseModel):
+    """The WeChat Work customer-service (微信客服) channel: residents write from WeChat, the assistant answers there.
+
+    Configure in the WeChat Work admin: 微信客服 → API → callback URL ``https://<host>/api/channels/wecom/callback``
+    with the Token and EncodingAESKey below; the Secret is the 微信客服 secret (应用管理 → 微信客服).
+    """
+
+    enabled: bool = Field(False, description="Serve the callback (off: the routes answer 404)")
+    corp_id: str = Field("", description="企业ID")
+    token: SecretStr = Field(SecretStr(""), description="The callback's Token (signature check)")
+    aes_key: SecretStr = Field(SecretStr(""), description="The callback's EncodingAESKey (43 characters)")
+    secret: SecretStr = Field(SecretStr(""), description="The 微信客服 Secret (access token for sync_msg/send_msg)")
+    base_url: str = Field("https://qyapi.weixin.qq.com", description="WeChat Work API (a stand-in in tests)")
+    timeout: float = Field(5.0, gt=0, description="Seconds per call to WeChat Work")
+
+
 class ApiSettings(BaseModel):
     """The HTTP server: binding, security and the development conveniences."""
 
@@ -36,6 +52,7 @@ class ApiSettings(BaseModel):
         2.0, ge=0, description="Seconds between checks for an index another worker swapped in (0: off)")
     photo_dir: Path = Field(Path("var/photos"), description="Where ticket photos are kept (outside the web root)")
     photo_max_mb: int = Field(10, gt=0, le=50, description="Largest photo accepted, in MB")
+    wecom: WeComChannelSettings = WeComChannelSettings()
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> ApiSettings:

@@ -10,16 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
-import re
-import threading
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
 
 from assistant.settings import NotifySettings
+from assistant.wecom import WeComApi, WeComError
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,79 +102,27 @@ class SmsNotifier:
             raise NotifyError(f"sms: HTTP {r.status_code}")
 
 
-_TOKEN_EXPIRED = {40014, 42001}
-_SECRET_PARAMS = re.compile(r"(corpsecret|access_token|secret|key)=[^&\s\"']+", re.IGNORECASE)
-
-
-class _RedactSecrets(logging.Filter):
-    """httpx logs every request URL at INFO; WeChat Work puts the app secret and the token in the query."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _SECRET_PARAMS.sub(r"\1=***", message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-_HTTPX_LOG = logging.getLogger("httpx")
-if not any(isinstance(f, _RedactSecrets) for f in _HTTPX_LOG.filters):
-    _HTTPX_LOG.addFilter(_RedactSecrets())
-
-
 class WeComNotifier:
-    """WeChat Work (企业微信) application messages: ``gettoken`` once per two hours, then ``message/send``.
-
-    ``wecom_base_url`` points at qyapi.weixin.qq.com in production and at a local stand-in in tests.
-    """
+    """WeChat Work application messages to the person's userid (``wecom_user`` on the roster)."""
 
     channel = "wecom"
 
     def __init__(self, settings: NotifySettings, client: httpx.Client) -> None:
         self._s = settings
-        self._client = client
-        self._token: tuple[str, float] | None = None
-        self._lock = threading.Lock()
-
-    def _access_token(self, *, fresh: bool = False) -> str:
-        with self._lock:
-            if self._token and not fresh and self._token[1] > time.monotonic():
-                return self._token[0]
-            s = self._s
-            try:
-                r = self._client.get(f"{s.wecom_base_url}/cgi-bin/gettoken", params={
-                    "corpid": s.wecom_corp_id, "corpsecret": s.wecom_secret.get_secret_value()})
-                data = r.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise NotifyError(f"wecom gettoken: {type(exc).__name__}") from None
-            if data.get("errcode", 0) != 0 or "access_token" not in data:
-                raise NotifyError(f"wecom gettoken: errcode {data.get('errcode')}")
-            # renew five minutes before WeChat Work expires it
-            self._token = (str(data["access_token"]), time.monotonic() + int(data.get("expires_in", 7200)) - 300)
-            return self._token[0]
+        self._api = WeComApi(corp_id=settings.wecom_corp_id or "", secret=settings.wecom_secret,
+                             base_url=settings.wecom_base_url, client=client)
 
     def send(self, message: PageMessage) -> None:
-        """Send a text message to the person's WeChat Work userid (``wecom_user`` on the roster)."""
+        """Send a text message through the self-built application."""
         if not (self._s.wecom_corp_id and self._s.wecom_agent_id):
             raise NotifyError("wecom: WUYE_ASSISTANT__NOTIFY__WECOM_CORP_ID / __WECOM_AGENT_ID are not set")
         if not message.address:
             raise NotifyError(f"wecom: {message.person} has no wecom_user on the roster")
-        body = {"touser": message.address, "msgtype": "text", "agentid": self._s.wecom_agent_id,
-                "text": {"content": message.text}}
-        for attempt in (0, 1):
-            token = self._access_token(fresh=attempt == 1)
-            try:
-                r = self._client.post(f"{self._s.wecom_base_url}/cgi-bin/message/send",
-                                      params={"access_token": token}, json=body)
-                data = r.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise NotifyError(f"wecom message/send: {type(exc).__name__}") from None
-            code = data.get("errcode", -1)
-            if code == 0:
-                return
-            if code not in _TOKEN_EXPIRED:
-                break
-        raise NotifyError(f"wecom message/send: errcode {code}")
+        try:
+            self._api.post("message/send", {"touser": message.address, "msgtype": "text",
+                                            "agentid": self._s.wecom_agent_id, "text": {"content": message.text}})
+        except WeComError as exc:
+            raise NotifyError(f"wecom {exc}") from None
 
 
 def notifiers(settings: NotifySettings) -> dict[str, Notifier]:

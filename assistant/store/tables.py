@@ -262,3 +262,37 @@ class Page(Base):
     acked_at: Mapped[datetime | None] = mapped_column()
     acked_by: Mapped[str | None] = mapped_column(String(64))
     ticket: Mapped[Ticket] = relationship()
+
+
+class ChannelUser(Base):
+    """Someone writing from an outside channel (a WeChat user), their conversation, and the resident once known."""
+
+    __tablename__ = "channel_user"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_user"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    account: Mapped[str | None] = mapped_column(String(64))      # the channel's own account (WeChat open_kfid)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversation.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelMessage(Base):
+    """A message id a channel delivered: written before the message is handled, so a replay is answered once."""
+
+    __tablename__ = "channel_message"
+    __table_args__ = (UniqueConstraint("channel", "message_id", name="uq_channel_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelCursor(Base):
+    """Where reading a channel account's message list stopped (WeChat Work's sync_msg cursor)."""
+
+    __tablename__ = "channel_cursor"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(256))
