@@ -17,6 +17,7 @@ from api import errors
 from api.routes import (
     agent,
     auth,
+    callbacks,
     chat,
     dashboard,
     health,
@@ -132,8 +133,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, oncall, wecom, kb, triage, dashboard, quiz, openai,
-                   pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, triage, dashboard, quiz,
+                   openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -341,6 +341,30 @@ class PageOut(BaseModel):
     error: str | None
 
 
+class CallbackOut(BaseModel):
+    """A resolved ticket waiting for its callback (回访), with the script to use."""
+
+    ticket_number: str
+    category: str
+    resident_name: str
+    phone: str
+    address: str
+    resolved_at: datetime | None
+    due_at: datetime | None = Field(description="24 h after a repair, 48 h for other tickets (POL-FEEDBACK-001)")
+    tries: int = Field(description="Unanswered calls so far")
+    script: str = Field(description="The callback script for the category, filled for the case and the agent")
+    script_id: str | None
+
+
+class CallbackIn(BaseModel):
+    """What the callback found."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["satisfied", "not_solved", "unreachable"]
+    satisfaction: int | None = Field(None, ge=1, le=5, description="Required when satisfied")
+    note: str | None = Field(None, max_length=500)
+
+
 class AckOut(BaseModel):
     """The acknowledgement of a ticket's pages: paging stops."""
 

@@ -42,6 +42,12 @@ def dashboard(session: Session, *, period: str, now: datetime, buckets: int = 12
             resolution.append((t.resolved_at - t.created_at).total_seconds() / 60)
     repeats = sum(1 for t in tickets if t.related)
     rated = [t.satisfaction for t in tickets if t.satisfaction is not None]
+    notes = [[e.note or "" for e in t.events] for t in tickets]
+    callbacks = {  # POL-FEEDBACK-001: satisfied and closed, not solved and reopened, unreachable and closed
+        "satisfied": sum(any(n.startswith("回访完成") for n in ns) for ns in notes),
+        "not_solved": sum(any(n.startswith("回访：问题未解决") for n in ns) for ns in notes),
+        "unreachable": sum(any(n.startswith("回访未接通：") for n in ns) for ns in notes),
+    }
     series: dict[str, int] = defaultdict(int)
     for i in range(buckets):
         start = since + span * i
@@ -62,5 +68,6 @@ def dashboard(session: Session, *, period: str, now: datetime, buckets: int = 12
         "median_resolution_minutes": median(resolution) if resolution else None,
         "repeat_complaint_rate": repeats / len(tickets) if tickets else None,
         "satisfaction": sum(rated) / len(rated) if rated else None,
+        "callbacks": callbacks,
         "series": dict(series),
     }

@@ -265,3 +265,35 @@ def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> N
             f"[...document.querySelectorAll('.msg.update')].some((m) => m.textContent.includes('{heard}'))",
             timeout=10000)
     _shot(resident, "resident-chat-updates")
+
+
+def test_an_agent_completes_a_callback_and_the_dashboard_counts_it(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    resident.fill("#chat-input", "门口的感应灯不亮了，4栋1单元201，钱进13633334444")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
+    number = resident.get_attribute("#photo-input", "data-ticket")
+    agent = page_for("agent", "/agent")
+    row, form = f"#queue tr[data-number='{number}']", "#transition-form"
+    agent.wait_for_selector(row, timeout=35000)
+    agent.click(row)
+    for to, assignee, note, photo in (("dispatched", "张师傅", "", ""), ("in_progress", "", "", ""),
+                                      ("resolved", "", "更换感应器", "after.jpg")):
+        agent.select_option(f"{form} select[name=to]", to)
+        agent.fill(f"{form} input[name=assignee]", assignee)
+        agent.fill(f"{form} input[name=note]", note)
+        agent.fill(f"{form} input[name=photos]", photo)
+        before = agent.locator("#events li").count()
+        agent.click(f"{form} button[type=submit]")
+        agent.wait_for_function(f"document.querySelectorAll('#events li').length > {before}", timeout=10000)
+    agent.reload()
+    task = f"#callbacks li[data-number='{number}']"
+    agent.wait_for_selector(task, timeout=20000)
+    assert "钱进" in (agent.text_content(task) or "")
+    agent.select_option(f"{task} select", "4")
+    agent.click(f"{task} .cb-ok")
+    agent.wait_for_selector(task, state="detached", timeout=10000)
+    manager = page_for("manager", "/manager")
+    manager.wait_for_selector("#kpis .kpi", timeout=20000)
+    manager.wait_for_function("document.querySelector('#kpis').textContent.includes('回访')", timeout=10000)
+    assert "满意/未解决/未接通" in (manager.text_content("#kpis") or "")

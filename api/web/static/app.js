@@ -191,8 +191,30 @@ function pagesAlarm() {  // level-1 pages nobody acknowledged: loud, at the top,
   load(); setInterval(load, 5000);
 }
 
+function callbackTasks() {  // 回访: resolved tickets, their script, and the outcome in one click
+  const load = async () => {
+    const rows = await api("/api/agent/callbacks");
+    $("#callback-count").textContent = rows.length;
+    $("#callbacks").replaceChildren(...rows.map((c) => {
+      const score = el("select", { "aria-label": "满意度" }, ...[5, 4, 3, 2, 1].map((n) => el("option", { value: n }, `${n}分`)));
+      const send = async (outcome) => {
+        try { await api(`/api/agent/callbacks/${c.ticket_number}`, { method: "POST", body: JSON.stringify({ outcome, satisfaction: outcome === "satisfied" ? Number(score.value) : null }) }); load(); }
+        catch (err) { $("#callback-error").textContent = err.message; }
+      };
+      return el("li", { "data-number": c.ticket_number },
+        el("div", {}, `${c.ticket_number} · ${c.category} · ${c.resident_name} ${c.phone} · ${c.due_at ? "回访期限 " + new Date(c.due_at).toLocaleString("zh-CN") : ""}${c.tries ? ` · 已未接通${c.tries}次` : ""}`),
+        el("div", { class: "muted" }, c.script),
+        el("div", { class: "row" }, score, el("button", { type: "button", class: "cb-ok", onclick: () => send("satisfied") }, "已解决·记录满意度"),
+          el("button", { type: "button", class: "cb-reopen", onclick: () => send("not_solved") }, "未解决·重新打开"),
+          el("button", { type: "button", class: "cb-miss", onclick: () => send("unreachable") }, "未接通")));
+    }));
+  };
+  load(); setInterval(load, 15000);
+}
+
 function agentPage() {
   pagesAlarm();
+  callbackTasks();
   let current = null;
   const load = async () => {
     const rows = await api("/api/agent/queue");
@@ -295,7 +317,8 @@ function managerPage() {
     const pct = (x) => (x === null ? "—" : (100 * x).toFixed(1) + "%");
     const mins = (x) => (x === null ? "—" : x.toFixed(0) + " 分钟");
     $("#kpis").replaceChildren(...[["工单总数", d.total], ["SLA 达成率", pct(d.sla_compliance)], ["响应时长中位数", mins(d.median_response_minutes)],
-      ["解决时长中位数", mins(d.median_resolution_minutes)], ["重复投诉率", pct(d.repeat_complaint_rate)], ["满意度", d.satisfaction === null ? "—" : d.satisfaction.toFixed(2)]]
+      ["解决时长中位数", mins(d.median_resolution_minutes)], ["重复投诉率", pct(d.repeat_complaint_rate)], ["满意度", d.satisfaction === null ? "—" : d.satisfaction.toFixed(2)],
+      ["回访 满意/未解决/未接通", `${d.callbacks.satisfied} / ${d.callbacks.not_solved} / ${d.callbacks.unreachable}`]]
       .map(([k, v]) => el("div", { class: "kpi" }, k, el("b", {}, v))));
     draw("#chart-series", "line", Object.keys(d.series), Object.values(d.series), "工单量");
     draw("#chart-category", "doughnut", Object.keys(d.by_category), Object.values(d.by_category), "类别");
