@@ -1,18 +1,21 @@
-"""Agent assist: the reply linter (banned phrases, required elements) and suggested replies from the scripts."""
+"""Agent assist: the reply linter (unsafe advice, wrong promises, policy contradictions, banned phrases, required
+elements) and suggested replies from the scripts."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 
 from opencc import OpenCC
 
+from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
 from assistant.scripts import pick, render
 from assistant.sla import sla_text
 from assistant.store.tables import Ticket
-from kb.load import KnowledgeBase, Rules
+from kb.load import Clause, KnowledgeBase, Rules
 from kb.schema import Category, ScriptScenario, TriggerKind, Urgency
 
 Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
@@ -23,13 +26,24 @@ class Finding:
     """One problem in a reply, located in the text, with the rule it breaks and a better wording."""
 
     rule: str
-    kind: str  # banned | missing
+    kind: str  # unsafe | wrong_promise | contradiction | banned | missing (FINDING_ORDER)
     text: str
     start: int
     end: int
     message: str
     suggestion: str
     basis: tuple[str, ...]
+    quote: str = ""  # the first clause of ``basis``, quoted (safety findings)
+    sentence: str = ""  # the whole sentence the finding sits in
+
+
+# Safety findings come first: a reply that endangers someone is wrong before it is impolite.
+FINDING_ORDER = (AdviceKind.UNSAFE.value, AdviceKind.WRONG_PROMISE.value, AdviceKind.CONTRADICTION.value,
+                 "banned", "missing")
+# Without a ticket, the linter checks promised times only for levels 1 and 2, where a slow promise endangers
+# people or basic living; above that, several legitimate limits (3 working days for a rectification plan…)
+# are not tied to the level, and a quiz scenario states them itself.
+CHECKED_PROMISE_LEVELS = frozenset({Urgency.LEVEL_1, Urgency.LEVEL_2})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,29 +61,59 @@ def _loose(phrase: str) -> re.Pattern[str]:
 
 
 class ReplyLinter:
-    """Checks an agent's reply against kb/rules/banned_phrases.yaml."""
+    """Checks an agent's reply against kb/rules/advice.yaml and kb/rules/banned_phrases.yaml."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, *, clauses: Mapping[str, Clause] | None = None) -> None:
+        self._rules = rules
         self._phrases = [(p, [_loose(v) for v in (p.phrase, *p.variants)]) for p in rules.banned.phrases]
         self._elements = rules.banned.elements
+        self._advice = AdviceChecker(rules.advice)
+        self._clauses = clauses or {}
         self._t2s = OpenCC("t2s")
 
-    def _simplified(self, text: str) -> str:
+    def simplified(self, text: str) -> str:
         """Traditional → simplified and full-width → half-width, keeping positions meaningful."""
         return str(self._t2s.convert(unicodedata.normalize("NFKC", text)))
 
-    def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",)) -> LintResult:
-        """Find banned phrases (and their variants) and missing required elements.
+    def level_limit(self, urgency: Urgency) -> TimeLimit:
+        """The time limit of an urgency level; callbacks (which follow the work) are allowed on top."""
+        level = next(lv for lv in self._rules.urgency.levels if lv.level == urgency)
+        callbacks = {d.minutes for d in self._rules.urgency.deadlines if d.stops_at == "callback_done"}
+        return TimeLimit(level.sla_minutes, frozenset(callbacks), tuple(level.basis))
+
+    def _quote(self, basis: tuple[str, ...]) -> str:
+        for ref in basis:
+            clause = self._clauses.get(ref)
+            if clause is not None:
+                return f"{ref}：{clause.text[:160]}"
+        return ""
+
+    def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",), case: CaseAdvice | None = None,
+            urgency: Urgency | None = None) -> LintResult:
+        """Find unsafe advice, wrong promises, policy contradictions, banned phrases and missing elements.
 
         Args:
             text: The reply.
             situations: Which element sets apply, e.g. ("first_contact", "repair").
+            case: What is known of the case (its words, time limit, the must-not-do items that surely apply).
+            urgency: The case's level, when ``case`` gives no time limit ("emergency" implies level 1).
 
         Returns:
-            ok = no finding; each finding names the rule and a suggested rewording.
+            ok = no finding; findings are sorted safety first (``FINDING_ORDER``), each with the rule, its
+            clauses and a suggested rewording. An unsafe finding makes ``ok`` false in every situation.
         """
-        text = self._simplified(text)
-        findings: list[Finding] = []
+        text = self.simplified(text)
+        case = case or CaseAdvice()
+        if case.limit is None:
+            level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
+            if level is not None and level in CHECKED_PROMISE_LEVELS:
+                case = CaseAdvice(self.simplified(case.context), self.level_limit(level), case.must_not_do,
+                                  case.contradictions)
+        findings: list[Finding] = [
+            Finding(a.rule, a.kind.value, a.text, a.start, a.end, a.message, a.suggestion, a.basis,
+                    self._quote(a.basis), a.sentence)
+            for a in self._advice.run(text, CaseAdvice(self.simplified(case.context), case.limit, case.must_not_do,
+                                                        case.contradictions))]
         taken: list[tuple[int, int]] = []
         for phrase, patterns in self._phrases:
             for pattern in patterns:
@@ -87,7 +131,7 @@ class ReplyLinter:
             if not any(c in text for c in el.cues):
                 findings.append(Finding(f"missing:{el.name}", "missing", "", 0, 0, f"缺少「{el.label}」",
                                         el.suggestion, tuple(el.basis)))
-        findings.sort(key=lambda f: (f.kind != "banned", f.start))
+        findings.sort(key=lambda f: (FINDING_ORDER.index(f.kind), f.start))
         return LintResult(not findings, tuple(findings))
 
 
