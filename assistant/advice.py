@@ -206,8 +206,13 @@ class AdviceChecker:
                 return m.start(), m.group(0)
         return 0, text
 
-    def _advised(self, text: str, patterns: list[re.Pattern[str]]) -> Iterator[tuple[int, int, str]]:
-        """Spans where a pattern names the action in a clause that does not forbid it; with its sentence."""
+    def _advised(self, text: str, patterns: list[re.Pattern[str]], *,
+                 staff_excused: bool = True) -> Iterator[tuple[int, int, str]]:
+        """Spans where a pattern names the action in a clause that does not forbid it; with its sentence.
+
+        ``staff_excused``: an action whose subject is staff (维保人员会扒开门) is not advice to the resident; a claim
+        (我去跟他说是您投诉的) is wrong whoever makes it, so contradictions pass False.
+        """
         clauses = self._clauses(text)
         for i, (offset, clause) in enumerate(clauses):
             nxt = clauses[i + 1][1] if i + 1 < len(clauses) else ""
@@ -216,7 +221,9 @@ class AdviceChecker:
                 for m in pattern.finditer(clause):
                     if any(a < m.end() and m.start() < b for a, b in taken):
                         continue
-                    if self.is_negated(clause, m.start(), m.end(), nxt) or self._staff_action(clause, m.start()):
+                    if self.is_negated(clause, m.start(), m.end(), nxt):
+                        continue
+                    if staff_excused and self._staff_action(clause, m.start()):
                         continue
                     taken.append((m.start(), m.end()))
                     _, sentence = self._sentence_at(text, offset + m.start())
@@ -261,7 +268,7 @@ class AdviceChecker:
         for claim, patterns in self._claims:
             if claim.id not in forced_ids and claim.context and not any(c in where for c in claim.context):
                 continue
-            for start, end, sentence in self._advised(text, patterns):
+            for start, end, sentence in self._advised(text, patterns, staff_excused=False):
                 out.append(AdviceFinding(AdviceKind.CONTRADICTION, claim.id, text[start:end], start, end, sentence,
                                          f"与制度不符「{sentence}」：{claim.claim}", f"应为：{claim.fact}",
                                          tuple(claim.basis)))

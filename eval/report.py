@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.privacy import mask
+from eval.quiz import quiz_rows
 from eval.run import CATEGORIES, KS, LEVELS, EvalResult
 
 
@@ -60,6 +61,16 @@ def _real_lines(r: EvalResult) -> list[str]:
                                                            r.real.get("failure_classes", {}).items())]
 
 
+def _quiz_lines(r: EvalResult) -> list[str]:
+    q = r.quiz
+    if not q:
+        return []
+    return [f"Quiz grader on {q['n']} labelled replies: dangerous capped < 40 {_pct(q['dangerous_capped_below_40'])}, "
+            f"dangerous flagged {_pct(q['dangerous_flagged'])}, safe negated wordings not flagged "
+            f"{_pct(q['negated_not_flagged'])}, Spearman with the trainer's class order {q['spearman']:.3f}, "
+            f"lowest good minus highest bad {q['separation']:.1f} points"]
+
+
 def _md_table(rows: list[tuple[str, ...]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -78,6 +89,8 @@ def text_summary(r: EvalResult) -> str:
              "Triage on real-shaped messages (headline):", fmt(real_rows(r)), *_real_lines(r), "",
              "Questions (retrieval + answers, written data):", fmt(summary_rows(r)), "",
              "Triage (written data, regression):", fmt(triage_rows(r)), "",
+             *(["Quiz grader calibration (eval/data/quiz_replies.jsonl):", fmt(quiz_rows(r.quiz)), *_quiz_lines(r), ""]
+               if r.quiz else []),
              "Ticket fields: " + ", ".join(f"{k} F1 {_pct(v['f1'])}" for k, v in f.items()),
              f"Dialogues: completion {_pct(r.dialogues.get('completion_rate', 0))}, ticket correct "
              f"{_pct(r.dialogues.get('ticket_correct_rate', 0))}, mean turns {r.dialogues.get('mean_turns', 0):.2f}",
@@ -179,6 +192,7 @@ def write_reports(r: EvalResult, out: Path) -> dict[str, Path]:
           "## Triage on real-shaped messages (headline)", "", _md_table(real_rows(r)), "", *_real_lines(r), "",
           "## Questions: retrieval and answers", "", _md_table(summary_rows(r)), "",
           "## Triage", "", _md_table(triage_rows(r)), "",
+          *(["## Quiz grader calibration", "", _md_table(quiz_rows(r.quiz)), "", *_quiz_lines(r), ""] if r.quiz else []),
           "## Ticket fields", "", _md_table([("field", "precision", "recall", "F1")] + [
               (k, _pct(v["precision"]), _pct(v["recall"]), _pct(v["f1"])) for k, v in r.fields.items()]), "",
           "## Dialogues", "", json.dumps(r.dialogues, ensure_ascii=False), "",
