@@ -132,6 +132,7 @@ class AdviceChecker:
         self._duration = re.compile(rf"{number}\s*({unit_alt})", re.IGNORECASE)
         self._suffix = re.compile(rules.time_suffix)
         self._relative = [(re.compile(r.pattern), r.minutes) for r in rules.relative_times]
+        self._exempt = _any(rules.promise_exempt)
 
     @property
     def must_not_do(self) -> tuple[MustNotDo, ...]:
@@ -305,6 +306,8 @@ class AdviceChecker:
             if self.is_negated(clause, p.start - offset, p.end - offset):
                 continue  # 不用等24小时 is not a promise of 24 hours
             _, sentence = self._sentence_at(text, p.start)
+            if self._exempt is not None and self._exempt.search(sentence):
+                continue
             out.append(AdviceFinding(AdviceKind.WRONG_PROMISE, "promise", p.text, p.start, p.end, sentence.strip(),
                                      f"承诺时限「{p.text}」超过本案时限 {_minutes_text(limit.minutes)}",
                                      f"按本案时限承诺：{_minutes_text(limit.minutes)}内", limit.basis))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -121,7 +122,7 @@ class Grader:
             order = np.argsort(-sims[i])
             j = int(order[0])
             literal = "".join(point.split()) in flat
-            # the nearest sentence that agrees in polarity and numbers; 赶紧坐电梯 is near 不要乘坐电梯 but says the opposite
+            # the nearest sentence agreeing in polarity and numbers: 赶紧坐电梯 is near 不要乘坐电梯 but opposite
             agreeing = [int(k) for k in order if self._agrees(point, sentences[int(k)])]
             k = agreeing[0] if agreeing else j
             made = literal or (bool(agreeing) and float(sims[i, k]) >= self.point_threshold)
@@ -166,8 +167,9 @@ class Grader:
         unsafe = [f for f in lint.findings if f.kind == AdviceKind.UNSAFE.value]
         promises = [f for f in lint.findings if f.kind == AdviceKind.WRONG_PROMISE.value]
         contradictions = [f for f in lint.findings if f.kind == AdviceKind.CONTRADICTION.value]
-        for f in unsafe:
-            feedback.insert(0, f"危险建议：「{f.sentence}」——{f.message.split('：', 1)[-1]} 依据 {f.quote or ', '.join(f.basis)}。"
+        for i, f in enumerate(unsafe):
+            why = f.message.split("：", 1)[-1]
+            feedback.insert(i, f"危险建议：「{f.sentence}」——{why} 依据 {f.quote or ', '.join(f.basis)}。"
                                f"应改为：{f.suggestion}")
         if promises:
             parts["time_limit"] = 0
@@ -176,7 +178,7 @@ class Grader:
             for f in promises:
                 feedback.append(f"承诺时限错误：「{f.sentence}」——{f.message}（依据 {', '.join(f.basis)}）。")
         for f in contradictions:
-            point = max(exp.must_say, key=lambda p, fact=f.suggestion: fuzz.partial_ratio(p, fact))
+            point = max(exp.must_say, key=partial(fuzz.partial_ratio, s2=f.suggestion))
             checks = [PointCheck(c.point, c.best_sentence, c.similarity, False) if c.point == point else c
                       for c in checks]
             feedback.append(f"与制度相反：「{f.sentence}」——{f.suggestion}。依据 {f.quote or ', '.join(f.basis)}")
@@ -190,7 +192,8 @@ class Grader:
         for f in missing:
             feedback.append(f"{f.message}：{f.suggestion}")
         if salad:
-            feedback.append(f"回复是要点或关键词的罗列，不是对业主说的话：要点分减半、不计回复要素分，本题最高 {SALAD_CAP} 分。")
+            feedback.append("回复是要点或关键词的罗列，不是对业主说的话：要点分减半、不计回复要素分，"
+                            f"本题最高 {SALAD_CAP} 分。")
         parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= self.dispatch_seconds)
         if answer.seconds > self.dispatch_seconds:
             feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 {self.dispatch_seconds // 60} 分钟派单目标。")

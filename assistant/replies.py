@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from opencc import OpenCC
@@ -76,10 +76,9 @@ class ReplyLinter:
         return str(self._t2s.convert(unicodedata.normalize("NFKC", text)))
 
     def level_limit(self, urgency: Urgency) -> TimeLimit:
-        """The time limit of an urgency level; callbacks (which follow the work) are allowed on top."""
+        """The time limit of an urgency level (a callback after the work is exempt, see ``promise_exempt``)."""
         level = next(lv for lv in self._rules.urgency.levels if lv.level == urgency)
-        callbacks = {d.minutes for d in self._rules.urgency.deadlines if d.stops_at == "callback_done"}
-        return TimeLimit(level.sla_minutes, frozenset(callbacks), tuple(level.basis))
+        return TimeLimit(level.sla_minutes, frozenset(), tuple(level.basis))
 
     def _quote(self, basis: tuple[str, ...]) -> str:
         for ref in basis:
@@ -102,16 +101,23 @@ class ReplyLinter:
             ok = no finding; findings are sorted safety first (``FINDING_ORDER``), each with the rule, its
             clauses and a suggested rewording. An unsafe finding makes ``ok`` false in every situation.
         """
-        text = self.simplified(text)
+        original, text = text, self.simplified(text)
         case = case or CaseAdvice()
         if case.limit is None:
             level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
             if level is not None and level in CHECKED_PROMISE_LEVELS:
                 case = CaseAdvice(self.simplified(case.context), self.level_limit(level), case.must_not_do,
                                   case.contradictions)
+        same = len(original) == len(text)  # NFKC and t2s kept every position: quote the agent's own characters
+
+        def own(fragment: str) -> str:
+            at = text.find(fragment)
+            return original[at:at + len(fragment)] if same and at >= 0 else fragment
+
         findings: list[Finding] = [
-            Finding(a.rule, a.kind.value, a.text, a.start, a.end, a.message, a.suggestion, a.basis,
-                    self._quote(a.basis), a.sentence)
+            Finding(a.rule, a.kind.value, original[a.start:a.end] if same else a.text, a.start, a.end,
+                    a.message.replace(a.sentence, own(a.sentence)), a.suggestion, a.basis, self._quote(a.basis),
+                    own(a.sentence))
             for a in self._advice.run(text, CaseAdvice(self.simplified(case.context), case.limit, case.must_not_do,
                                                         case.contradictions))]
         taken: list[tuple[int, int]] = []

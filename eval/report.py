@@ -192,7 +192,8 @@ def write_reports(r: EvalResult, out: Path) -> dict[str, Path]:
           "## Triage on real-shaped messages (headline)", "", _md_table(real_rows(r)), "", *_real_lines(r), "",
           "## Questions: retrieval and answers", "", _md_table(summary_rows(r)), "",
           "## Triage", "", _md_table(triage_rows(r)), "",
-          *(["## Quiz grader calibration", "", _md_table(quiz_rows(r.quiz)), "", *_quiz_lines(r), ""] if r.quiz else []),
+          *(["## Quiz grader calibration", "", _md_table(quiz_rows(r.quiz)), "", *_quiz_lines(r), ""]
+            if r.quiz else []),
           "## Ticket fields", "", _md_table([("field", "precision", "recall", "F1")] + [
               (k, _pct(v["precision"]), _pct(v["recall"]), _pct(v["f1"])) for k, v in r.fields.items()]), "",
           "## Dialogues", "", json.dumps(r.dialogues, ensure_ascii=False), "",

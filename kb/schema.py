@@ -505,17 +505,19 @@ class AdviceRules(_Strict):
     answers: list[Regex] = Field(default_factory=list,
                                  description="A clause that answers a question about the action with no")
     staff_subjects: list[Regex] = Field(default_factory=list,
-                                        description="Subjects that make the action staff's, not advice (我们, 维保人员)")
+                                        description="Subjects making the action staff's, not advice (我们, 维保人员)")
     resident_subjects: list[Regex] = Field(default_factory=list, description="Second-person subjects (您, 你)")
     negation_window: int = Field(10, ge=1, le=40, description="Max characters between a negator and the action")
     time_units: list[TimeUnit] = Field(min_length=1)
     time_suffix: Regex = Field(description="What follows a number and unit for it to be a promised limit (内…)")
     relative_times: list[RelativeTime] = Field(default_factory=list)
+    promise_exempt: list[Regex] = Field(default_factory=list,
+                                        description="A sentence with these states a later step (回访), not the limit")
     must_not_do: list[MustNotDo] = Field(min_length=1)
     contradictions: list[Contradiction] = Field(default_factory=list)
 
     @field_validator("negators", "adjacent_negators", "not_negators", "feelings", "scope_breakers",
-                     "after_negators", "answers", "staff_subjects", "resident_subjects")
+                     "after_negators", "answers", "staff_subjects", "resident_subjects", "promise_exempt")
     @classmethod
     def _lists_compile(cls, v: list[str]) -> list[str]:
         return _compiled(v)
