@@ -31,9 +31,7 @@ def queue(request: Request, session: SessionDep, _: Staff) -> list[TicketOut]:
 
 
 def _lint_json(result: Any) -> dict[str, Any]:
-    return {"ok": result.ok, "findings": [
-        {"rule": f.rule, "kind": f.kind, "text": f.text, "start": f.start, "end": f.end, "message": f.message,
-         "suggestion": f.suggestion, "basis": list(f.basis)} for f in result.findings]}
+    return LintOut.of(result).model_dump()
 
 
 @router.post("/suggest")
