@@ -26,7 +26,10 @@ from enum import StrEnum
 
 from kb.schema import AdviceRules, Contradiction, MustNotDo
 
-_CLAUSE = re.compile(r"[^，,。！？!?；;：:\n]+[，,。！？!?；;：:\n]*")
+# A clause ends at a comma-like mark, or at a space between two Chinese characters (agents type spaces for commas:
+# 别开窗 开灯 is two clauses), but not at a space inside English (don't take the elevator).
+_CLAUSE = re.compile(r"(?:[^，,。！？!?；;：:\n\s]|(?<![\u4e00-\u9fff])\s+|\s+(?![\u4e00-\u9fff]))+"
+                     r"(?:[，,。！？!?；;：:\n]+|\s+)?")
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
 _QUESTION_WORDS = re.compile(r"吗|呢|行不行|能不能|可不可以|要不要|可以不|好不好|对不对")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
