@@ -222,6 +222,8 @@ figure{{display:inline-block;margin:0.5em}}code{{font-size:12px;white-space:pre-
 <h1>wuye eval — split {html.escape(r.split)}</h1><p>Generated {stamp}. Items: {html.escape(str(r.counts))}</p>
 <h2>Questions: retrieval and answers</h2>{table(summary_rows(r))}
 <h2>Triage</h2>{table(triage_rows(r))}
+{f"<h2>Quiz grader calibration</h2>{table(quiz_rows(r.quiz))}<p>{html.escape(' '.join(_quiz_lines(r)))}</p>"
+ if r.quiz else ""}
 <h2>Plots</h2>{img}
 <h2>Dialogues</h2><p>{html.escape(json.dumps(r.dialogues, ensure_ascii=False))}</p>
 <h2>Failures</h2>{fails}</html>"""
