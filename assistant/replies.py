@@ -103,11 +103,12 @@ class ReplyLinter:
         """
         original, text = text, self.simplified(text)
         case = case or CaseAdvice()
-        if case.limit is None:
-            level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
-            if level is not None and level in CHECKED_PROMISE_LEVELS:
-                case = CaseAdvice(self.simplified(case.context), self.level_limit(level), case.must_not_do,
-                                  case.contradictions)
+        limit = case.limit
+        level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
+        if limit is None and level is not None and level in CHECKED_PROMISE_LEVELS:
+            limit = self.level_limit(level)
+        advice = self._advice.run(text, CaseAdvice(self.simplified(case.context), limit, case.must_not_do,
+                                                    case.contradictions))
         same = len(original) == len(text)  # NFKC and t2s kept every position: quote the agent's own characters
 
         def own(fragment: str) -> str:
@@ -118,8 +119,7 @@ class ReplyLinter:
             Finding(a.rule, a.kind.value, original[a.start:a.end] if same else a.text, a.start, a.end,
                     a.message.replace(a.sentence, own(a.sentence)), a.suggestion, a.basis, self._quote(a.basis),
                     own(a.sentence))
-            for a in self._advice.run(text, CaseAdvice(self.simplified(case.context), case.limit, case.must_not_do,
-                                                        case.contradictions))]
+            for a in advice]
         taken: list[tuple[int, int]] = []
         for phrase, patterns in self._phrases:
             for pattern in patterns:
