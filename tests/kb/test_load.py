@@ -85,7 +85,7 @@ def test_lint_names_a_missing_chat_script(mini_kb_root) -> None:  # type: ignore
 
 
 @pytest.mark.parametrize(("old", "new", "field", "reason"), [
-    pytest.param("(?:坐|乘|搭|乘坐|搭乘|使用|用|走|进|上)(?:个|一下|下|着)?(?:电梯", "(?:坐|乘(?:电梯",
+    pytest.param("(?:坐|做|乘|搭|乘坐|搭乘|使用|用|走|进|上)(?:个|一下|下|着)?(?:电梯", "(?:坐|乘(?:电梯",
                  "must_not_do.0.patterns", "not a valid regular expression", id="bad-regex"),
     pytest.param("    unless: [室外,", "    unless: ['(室外',", "must_not_do", "not a valid regular expression",
                  id="bad-unless-regex"),
