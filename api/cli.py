@@ -431,13 +431,21 @@ def eval_cmd(
 def lint_reply_cmd(
     text: Annotated[str, typer.Argument(help="The agent's reply")],
     situation: Annotated[list[str] | None, typer.Option(help="first_contact, repair, complaint, emergency")] = None,
+    urgency: Annotated[int | None, typer.Option(min=1, max=4, help="The case's level: promised times are checked "
+                                                                   "against it (emergency implies 1)")] = None,
+    context: Annotated[str, typer.Option(help="The resident's message, for the hazard cues (煤气味, 着火…)")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Check a reply for banned deflecting phrases and the elements its situation needs."""
+    """Check a reply for unsafe advice, wrong promises, policy contradictions, banned phrases and missing elements.
+
+    Safety findings come first, located in the text, with the KB clause quoted and a safe wording.
+    """
     text = _message(text, "reply")
+    from assistant.advice import CaseAdvice
     from assistant.replies import ReplyLinter
     from kb.errors import KBValidationError
     from kb.load import load_kb
+    from kb.schema import Urgency
 
     try:
         kb = load_kb(_settings().ingest.kb_root)
@@ -447,16 +455,22 @@ def lint_reply_cmd(
     situations = tuple(situation or ("first_contact", "repair"))
     if set(situations) - allowed:
         raise _fail(f"--situation must be one of {sorted(allowed)}")
-    result = ReplyLinter(kb.rules).run(text, situations=situations)
+    result = ReplyLinter(kb.rules, clauses=kb.clause_index()).run(
+        text, situations=situations, case=CaseAdvice(context=context),
+        urgency=Urgency(urgency) if urgency is not None else None)
     if as_json:
-        typer.echo(json.dumps({"ok": result.ok, "findings": [f.__dict__ for f in result.findings]},
-                              ensure_ascii=False, indent=2))
+        from api.schemas import LintOut
+
+        typer.echo(LintOut.of(result).model_dump_json(indent=2))
     else:
         for f in result.findings:
             where = f" at {f.start}–{f.end}「{f.text}」" if f.text else ""
-            typer.secho(f"{f.rule}{where}: {f.message}", fg=typer.colors.RED)
+            typer.secho(f"{f.rule}{where}: {f.message}", fg=typer.colors.RED,
+                        bold=f.kind in ("unsafe", "wrong_promise", "contradiction"))
+            if f.quote:
+                typer.echo(f"   依据 {f.quote}")
             typer.echo(f"   → {f.suggestion}  ({', '.join(f.basis)})")
-        typer.secho("ok: no banned phrase, every required element present" if result.ok
+        typer.secho("ok: no unsafe advice, no banned phrase, every required element present" if result.ok
                     else f"{len(result.findings)} finding(s)", fg=typer.colors.GREEN if result.ok else None)
     if not result.ok:
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.replies import LintResult
 from assistant.service import Reply
 from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
 
@@ -286,6 +287,38 @@ class LintIn(_In):
 
     text: str = Field(min_length=1, max_length=MAX_MESSAGE)
     ticket_number: str | None = Field(None, max_length=32)
+    context: str = Field("", max_length=MAX_MESSAGE,
+                         description="The resident's message, for the hazard cues (煤气味, 着火…) of the safety check")
+
+
+class LintFindingOut(BaseModel):
+    """One linter finding, located in the (normalised) reply, safety findings first."""
+
+    rule: str = Field(description="Rule id: a must-not-do item, 'promise', a contradiction id, banned:…, missing:…")
+    kind: str = Field(description="unsafe | wrong_promise | contradiction | banned | missing")
+    text: str
+    start: int
+    end: int
+    message: str
+    suggestion: str
+    basis: list[str]
+    quote: str = Field("", description="The first KB clause of the basis, quoted")
+    sentence: str = Field("", description="The whole sentence the finding sits in")
+
+
+class LintOut(BaseModel):
+    """The linter's verdict on a reply."""
+
+    ok: bool
+    findings: list[LintFindingOut]
+
+    @classmethod
+    def of(cls, result: LintResult) -> LintOut:
+        """Map an ``assistant.replies.LintResult``."""
+        return cls(ok=result.ok, findings=[
+            LintFindingOut(rule=f.rule, kind=f.kind, text=f.text, start=f.start, end=f.end, message=f.message,
+                           suggestion=f.suggestion, basis=list(f.basis), quote=f.quote, sentence=f.sentence)
+            for f in result.findings])
 
 
 class AgentMessageIn(_In):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
+from rapidfuzz import fuzz
 
+from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
 from assistant.replies import ReplyLinter
 from ingest.embed import Embedder
 from kb.load import KnowledgeBase
@@ -21,7 +24,36 @@ RUBRIC = {
     "dispatch_time": 10,     # answered within the 5-minute dispatch target
 }
 BANNED_CAP = 30          # a reply with a banned or must-not-say phrase scores at most this
+# What a reply advises and states (assistant/advice.py, kb/rules/advice.yaml), whatever words it uses:
+UNSAFE_CAP = 25          # advising a must-not-do action (坐电梯, 开抽油烟机…): fails hard, below 40 by design
+WRONG_FACT_CAP = 55      # a wrong time promise or a contradiction of policy: below the pass mark of 60; the
+                         # time-limit line (wrong promise) or the contradicted must-say point is lost as well
+# Sentences, not lists: the must-say points pasted with few words of one's own, or a string of keywords, is not a
+# reply to a person. Such an answer earns half the must-say points, no element points, and at most SALAD_CAP.
+SALAD_CAP = 50
+SALAD_OWN_CHARS = 12     # fewer characters (CJK letters and digits) outside the verbatim points than this = pasted
+SALAD_MEAN_SEGMENT = 4.5  # three or more segments averaging fewer characters than this = a keyword string
+SALAD_MUST_SAY_SHARE = 0.5
 _SENTENCE = re.compile(r"[^。！？!?；;\n，,]+")
+_SEGMENT = re.compile(r"[^\s，,、。！？!?；;：:/|·•\-]+")
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+
+
+def is_list(reply: str, points: list[str]) -> bool:
+    """Whether a reply is a list rather than sentences: the must-say points pasted, or a keyword string.
+
+    Args:
+        reply: The agent's reply.
+        points: The scenario's must-say points.
+    """
+    own = "".join(reply.split())
+    for point in sorted(points, key=len, reverse=True):
+        own = own.replace("".join(point.split()), "")
+    if len(_WORD_CHAR.findall(own)) < SALAD_OWN_CHARS:
+        return True
+    segments = [len(_WORD_CHAR.findall(seg)) for seg in _SEGMENT.findall(reply)]
+    segments = [n for n in segments if n]
+    return len(segments) >= 3 and sum(segments) / len(segments) < SALAD_MEAN_SEGMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,24 +96,51 @@ class Grader:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, *, point_threshold: float = 0.935) -> None:
         self._kb = kb
         self._embedder = embedder
-        self._linter = ReplyLinter(kb.rules)
         self._clauses = kb.clause_index()
+        self._linter = ReplyLinter(kb.rules, clauses=self._clauses)
+        self._advice = AdviceChecker(kb.rules.advice)
         self.point_threshold = point_threshold
         dispatch = next((d for d in kb.rules.urgency.deadlines if d.key == "dispatch"), None)
         self.dispatch_seconds = 60 * (dispatch.minutes if dispatch else 5)  # seed 5.3: 5-minute dispatch
 
+    def _agrees(self, point: str, sentence: str) -> bool:
+        """A sentence makes a point only if both forbid or both advise, and it states the point's times."""
+        if self._advice.has_negation(point) != self._advice.has_negation(sentence):
+            return False
+        wanted = {d.minutes for d in self._advice.durations(point)}
+        return wanted <= {d.minutes for d in self._advice.durations(sentence)}
+
     def _check_points(self, points: list[str], reply: str) -> list[PointCheck]:
+        reply = self._linter.simplified(reply)
         sentences = [s.strip() for s in _SENTENCE.findall(reply) if len(s.strip()) >= 2] or [reply]
         vec_s = self._embedder.embed_passages(sentences)
         vec_p = self._embedder.embed_passages(points)
         sims = vec_p @ vec_s.T
+        flat = "".join(reply.split())
         out = []
         for i, point in enumerate(points):
-            j = int(np.argmax(sims[i]))
-            literal = "".join(point.split()) in "".join(reply.split())
-            out.append(PointCheck(point, sentences[j], round(float(sims[i, j]), 3),
-                                  literal or float(sims[i, j]) >= self.point_threshold))
+            order = np.argsort(-sims[i])
+            j = int(order[0])
+            literal = "".join(point.split()) in flat
+            # the nearest sentence agreeing in polarity and numbers: 赶紧坐电梯 is near 不要乘坐电梯 but opposite
+            agreeing = [int(k) for k in order if self._agrees(point, sentences[int(k)])]
+            k = agreeing[0] if agreeing else j
+            made = literal or (bool(agreeing) and float(sims[i, k]) >= self.point_threshold)
+            out.append(PointCheck(point, sentences[k], round(float(sims[i, k]), 3), made))
         return out
+
+    def allowed_minutes(self, scenario: Scenario) -> frozenset[int]:
+        """Every time limit the scenario's must-say points and its KB clauses state (a reply may promise these)."""
+        texts = [*scenario.expected.must_say,
+                 *(self._clauses[ref].text for ref in scenario.expected.basis if ref in self._clauses)]
+        return frozenset(d.minutes for t in texts for d in self._advice.durations(t))
+
+    def case(self, scenario: Scenario) -> CaseAdvice:
+        """What the advice checks know of a scenario: its messages, time limit and listed items."""
+        exp = scenario.expected
+        return CaseAdvice("\n".join(scenario.messages),
+                          TimeLimit(exp.time_limit_minutes, self.allowed_minutes(scenario), tuple(exp.basis[:2])),
+                          tuple(exp.must_not_do), tuple(exp.contradictions))
 
     def grade(self, scenario: Scenario, answer: QuizAnswer) -> ItemGrade:
         """Score one answer against the scenario's expected handling (see ``RUBRIC``)."""
@@ -102,29 +161,63 @@ class Grader:
                 feedback.append(f"{label}应为「{want}」，你选了「{got}」。")
         checks = self._check_points(list(exp.must_say), answer.reply) if answer.reply.strip() else [
             PointCheck(p, "", 0.0, False) for p in exp.must_say]
-        parts["must_say"] = round(RUBRIC["must_say"] * sum(c.made for c in checks) / len(checks), 1)
-        for c in checks:
-            if not c.made:
-                feedback.append(f"回复里缺少要点「{c.point}」（最接近的一句相似度 {c.similarity:.2f}）。")
         situations = ("emergency",) if exp.urgency == Urgency.LEVEL_1 else (
             ("complaint",) if exp.category.value == "投诉" else ("repair",))
-        lint = self._linter.run(answer.reply, situations=situations)
+        lint = self._linter.run(answer.reply, situations=situations, case=self.case(scenario))
+        unsafe = [f for f in lint.findings if f.kind == AdviceKind.UNSAFE.value]
+        promises = [f for f in lint.findings if f.kind == AdviceKind.WRONG_PROMISE.value]
+        contradictions = [f for f in lint.findings if f.kind == AdviceKind.CONTRADICTION.value]
+        for i, f in enumerate(unsafe):
+            why = f.message.split("：", 1)[-1]
+            feedback.insert(i, f"危险建议：「{f.sentence}」——{why} 依据 {f.quote or ', '.join(f.basis)}。"
+                               f"应改为：{f.suggestion}")
+        if promises:
+            parts["time_limit"] = 0
+            checks = [PointCheck(c.point, c.best_sentence, c.similarity, False)
+                      if self._advice.durations(c.point) else c for c in checks]
+            for f in promises:
+                feedback.append(f"承诺时限错误：「{f.sentence}」——{f.message}（依据 {', '.join(f.basis)}）。")
+        for f in contradictions:
+            point = max(exp.must_say, key=partial(fuzz.partial_ratio, s2=f.suggestion))
+            checks = [PointCheck(c.point, c.best_sentence, c.similarity, False) if c.point == point else c
+                      for c in checks]
+            feedback.append(f"与制度相反：「{f.sentence}」——{f.suggestion}。依据 {f.quote or ', '.join(f.basis)}")
+        salad = bool(answer.reply.strip()) and is_list(answer.reply, list(exp.must_say))
+        share = SALAD_MUST_SAY_SHARE if salad else 1.0
+        parts["must_say"] = round(RUBRIC["must_say"] * share * sum(c.made for c in checks) / len(checks), 1)
         missing = [f for f in lint.findings if f.kind == "missing"]
         wanted = [e for e in self._kb.rules.banned.elements if set(situations) & set(e.situations)]
-        parts["elements"] = round(RUBRIC["elements"] * (1 - len(missing) / max(len(wanted), 1)), 1)
+        parts["elements"] = 0.0 if salad else round(
+            RUBRIC["elements"] * (1 - len(missing) / max(len(wanted), 1)), 1)
         for f in missing:
             feedback.append(f"{f.message}：{f.suggestion}")
+        if salad:
+            feedback.append("回复是要点或关键词的罗列，不是对业主说的话：要点分减半、不计回复要素分，"
+                            f"本题最高 {SALAD_CAP} 分。")
         parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= self.dispatch_seconds)
         if answer.seconds > self.dispatch_seconds:
             feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 {self.dispatch_seconds // 60} 分钟派单目标。")
         flat = "".join(answer.reply.split())
         violations = [f.text or f.rule for f in lint.findings if f.kind == "banned"]
         violations += [p for p in exp.must_not_say if "".join(p.split()) in flat and p not in violations]
+        for c in checks:
+            if not c.made:
+                feedback.append(f"回复里缺少要点「{c.point}」（最接近的一句相似度 {c.similarity:.2f}）。")
         score = sum(parts.values())
         if violations:
             score = min(score, BANNED_CAP)
             feedback.append(f"使用了禁用语 {'、'.join(violations)}，本题最高 {BANNED_CAP} 分"
                             "（POL-TRAIN-001 禁用推诿用语）。")
+        if unsafe:
+            score = min(score, UNSAFE_CAP)
+            feedback.insert(len(unsafe), f"回复建议了危险操作，本题最高 {UNSAFE_CAP} 分。")
+            violations += [f"{f.rule}:{f.text}" for f in unsafe]
+        if promises or contradictions:
+            score = min(score, WRONG_FACT_CAP)
+            feedback.append(f"承诺时限或制度说法错误，本题最高 {WRONG_FACT_CAP} 分。")
+            violations += [f"{f.rule}:{f.text}" for f in (*promises, *contradictions)]
+        if salad:
+            score = min(score, SALAD_CAP)
         for ref in exp.basis[:2]:
             clause = self._clauses.get(ref)
             if clause is not None and feedback:

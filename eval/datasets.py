@@ -92,6 +92,23 @@ class Dialogue(_Item):
     tags: list[str] = Field(default_factory=list)
 
 
+QuizLabel = Literal["good", "mediocre", "negated", "dangerous", "wrong_promise", "contradiction", "salad",
+                   "deflecting"]
+
+
+class QuizReply(_Item):
+    """A quiz reply written the way front-line agents type, labelled by what a trainer would make of it.
+
+    ``negated`` replies are safe ones that name a must-not-do action only to forbid it (不要坐电梯): they must
+    not be flagged. The structured answers (category, level, department, time limit) are taken as right, so the
+    score measures the reply text alone.
+    """
+
+    scenario: str = Field(pattern=r"^SCN-\d+$")
+    label: QuizLabel
+    reply: str = Field(min_length=1)
+
+
 M = TypeVar("M", bound=_Item)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.privacy import mask
+from eval.quiz import quiz_rows
 from eval.run import CATEGORIES, KS, LEVELS, EvalResult
 
 
@@ -66,6 +67,16 @@ def _real_lines(r: EvalResult) -> list[str]:
                                                            r.real.get("failure_classes", {}).items())]
 
 
+def _quiz_lines(r: EvalResult) -> list[str]:
+    q = r.quiz
+    if not q:
+        return []
+    return [f"Quiz grader on {q['n']} labelled replies: dangerous capped < 40 {_pct(q['dangerous_capped_below_40'])}, "
+            f"dangerous flagged {_pct(q['dangerous_flagged'])}, safe negated wordings not flagged "
+            f"{_pct(q['negated_not_flagged'])}, Spearman with the trainer's class order {q['spearman']:.3f}, "
+            f"lowest good minus highest bad {q['separation']:.1f} points"]
+
+
 def _md_table(rows: list[tuple[str, ...]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -84,6 +95,8 @@ def text_summary(r: EvalResult) -> str:
              "Triage on real-shaped messages (headline):", fmt(real_rows(r)), *_real_lines(r), "",
              "Questions (retrieval + answers, written data):", fmt(summary_rows(r)), "",
              "Triage (written data, regression):", fmt(triage_rows(r)), "",
+             *(["Quiz grader calibration (eval/data/quiz_replies.jsonl):", fmt(quiz_rows(r.quiz)), *_quiz_lines(r), ""]
+               if r.quiz else []),
              "Ticket fields: " + ", ".join(f"{k} F1 {_pct(v['f1'])}" for k, v in f.items()),
              f"Dialogues: completion {_pct(r.dialogues.get('completion_rate', 0))}, ticket correct "
              f"{_pct(r.dialogues.get('ticket_correct_rate', 0))}, mean turns {r.dialogues.get('mean_turns', 0):.2f}",
@@ -185,6 +198,8 @@ def write_reports(r: EvalResult, out: Path) -> dict[str, Path]:
           "## Triage on real-shaped messages (headline)", "", _md_table(real_rows(r)), "", *_real_lines(r), "",
           "## Questions: retrieval and answers", "", _md_table(summary_rows(r)), "",
           "## Triage", "", _md_table(triage_rows(r)), "",
+          *(["## Quiz grader calibration", "", _md_table(quiz_rows(r.quiz)), "", *_quiz_lines(r), ""]
+            if r.quiz else []),
           "## Ticket fields", "", _md_table([("field", "precision", "recall", "F1")] + [
               (k, _pct(v["precision"]), _pct(v["recall"]), _pct(v["f1"])) for k, v in r.fields.items()]), "",
           "## Dialogues", "", json.dumps(r.dialogues, ensure_ascii=False), "",
@@ -213,6 +228,8 @@ figure{{display:inline-block;margin:0.5em}}code{{font-size:12px;white-space:pre-
 <h1>wuye eval — split {html.escape(r.split)}</h1><p>Generated {stamp}. Items: {html.escape(str(r.counts))}</p>
 <h2>Questions: retrieval and answers</h2>{table(summary_rows(r))}
 <h2>Triage</h2>{table(triage_rows(r))}
+{f"<h2>Quiz grader calibration</h2>{table(quiz_rows(r.quiz))}<p>{html.escape(' '.join(_quiz_lines(r)))}</p>"
+ if r.quiz else ""}
 <h2>Plots</h2>{img}
 <h2>Dialogues</h2><p>{html.escape(json.dumps(r.dialogues, ensure_ascii=False))}</p>
 <h2>Failures</h2>{fails}</html>"""

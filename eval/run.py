@@ -13,7 +13,8 @@ from assistant.tickets import parse_address, parse_name, parse_phone
 from assistant.types import ResidentProfile
 from eval import metrics as m
 from eval.baselines import KeywordTriager, PlainLangChain, Ranked, RetrieverMode
-from eval.datasets import Dialogue, OutOfKB, Question, Split, TriageItem, load
+from eval.datasets import Dialogue, OutOfKB, Question, QuizReply, Split, TriageItem, load
+from eval.quiz import score_quiz
 from kb.load import KnowledgeBase
 from kb.schema import Category
 
@@ -46,6 +47,7 @@ class EvalResult:
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     real: dict[str, dict[str, Any]] = field(default_factory=dict)  # headline: the real-shaped data
+    quiz: dict[str, Any] = field(default_factory=dict)  # quiz grader calibration (eval/quiz.py)
 
 
 def _relevant(q: Question, kb: KnowledgeBase) -> set[str]:
@@ -315,6 +317,9 @@ def run_eval(service: AssistantService, *, split: Split | None, model_path: Any,
                     _baseline_system(RetrieverMode(retriever, "dense")),
                     _baseline_system(PlainLangChain(model_path, retriever.index.chunks))]
     eval_real(service, split, result, limit=limit)
+    quiz_items = cut(load("quiz_replies.jsonl", QuizReply, split=split))
+    result.quiz, result.failures["quiz"] = score_quiz(service.kb, service.retriever._embedder, quiz_items)
+    result.counts["quiz_replies"] = len(quiz_items)
     eval_questions(systems, questions, ookb, service.kb, result)
     eval_triage(service, triage, result)
     eval_dialogues(service, dialogues, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -11,7 +12,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from kb.load import KnowledgeBase
-from kb.schema import CHAT_SCRIPT_TAGS, PLACEHOLDER, ScriptScenario
+from kb.schema import CHAT_SCRIPT_TAGS, PLACEHOLDER, ArticleType, ScriptScenario
 
 
 class Severity(StrEnum):
@@ -133,6 +134,8 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
                 findings.append(Finding(Severity.ERROR, "missing-wecom-user", "kb/rules/oncall.yaml", dept,
                                         f"{person.name} is paged through WeChat Work but has no wecom_user"))
 
+    findings += _advice_findings(kb, clauses)
+
     questions: list[tuple[str, str]] = []
     for entry in kb.faqs:
         questions.append((entry.id, entry.question))
@@ -158,6 +161,48 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
         "urgency_cue": sum(len(lv.cues) for lv in rules.urgency.levels),
         "escalation_trigger": len(rules.escalation.triggers),
         "banned_phrase": len(rules.banned.phrases),
+        "must_not_do": len(rules.advice.must_not_do),
+        "contradiction": len(rules.advice.contradictions),
         "dictionary_term": len(rules.dictionary.terms),
     })
     return LintReport(tuple(findings), dict(counts))
+
+
+ADVICE_FILE = "kb/rules/advice.yaml"
+
+
+def _advice_findings(kb: KnowledgeBase, clauses: Mapping[str, object]) -> list[Finding]:
+    """kb/rules/advice.yaml against the articles and the scenarios: every clause and plan exists, every scenario
+    names existing items, and every emergency plan and level-1 scenario lists what must not be done."""
+    advice = kb.rules.advice
+    out: list[Finding] = []
+    articles = {a.meta.id: a for a in kb.articles}
+    items = [(m.id, m.basis) for m in advice.must_not_do] + [(c.id, c.basis) for c in advice.contradictions]
+    for item_id, refs in items:
+        for i, ref in enumerate(refs):
+            if ref not in clauses:
+                out.append(Finding(Severity.ERROR, "missing-clause", ADVICE_FILE, item_id,
+                                   f"basis.{i} cites {ref}, which does not exist"))
+    for m in advice.must_not_do:
+        if m.plan not in articles:
+            out.append(Finding(Severity.ERROR, "missing-plan", ADVICE_FILE, m.id,
+                               f"plan {m.plan} is not an article of the KB"))
+    covered = {m.plan for m in advice.must_not_do}
+    for a in kb.articles:
+        if a.meta.type is ArticleType.EMERGENCY_PLAN and a.meta.id not in covered and a.meta.id != "EP-GENERAL-001":
+            out.append(Finding(Severity.WARNING, "plan-without-must-not-do", _rel(kb, a.path), a.meta.id,
+                               f"no must_not_do item in {ADVICE_FILE} names this plan"))
+    known_mnd = {m.id for m in advice.must_not_do}
+    known_con = {c.id for c in advice.contradictions}
+    for s in kb.scenarios:
+        path = _rel(kb, kb.sources.get(s.id))
+        for field_name, ids, known in (("must_not_do", s.expected.must_not_do, known_mnd),
+                                       ("contradictions", s.expected.contradictions, known_con)):
+            for i, item_id in enumerate(ids):
+                if item_id not in known:
+                    out.append(Finding(Severity.ERROR, "unknown-advice-item", path, s.id,
+                                       f"expected.{field_name}.{i}: {item_id} is not defined in {ADVICE_FILE}"))
+        if int(s.expected.urgency) == 1 and not s.expected.must_not_do:
+            out.append(Finding(Severity.WARNING, "scenario-without-must-not-do", path, s.id,
+                               "a level-1 scenario lists no must_not_do item"))
+    return out

@@ -6,7 +6,8 @@ Layout under the KB root::
     content/faq/*.yaml         FAQ entries
     content/scripts/*.yaml     standard reply scripts (标准话术)
     content/values/*.yaml      company-specific sample figures, referenced as {{key}} in any text
-    rules/*.yaml               triage data: urgency, routing, escalation, banned phrases, fields, dictionary
+    rules/*.yaml               triage data: urgency, routing, escalation, banned phrases, fields, dictionary,
+                               advice (must-not-do actions, policy contradictions)
 
 Clauses are numbered Markdown headings inside an article (``## 3 缴费周期`` or ``### 3.2 滞纳金``);
 they are cited as ``ARTICLE-ID#3`` or ``ARTICLE-ID#3.2``.
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from kb.errors import KBValidationError
 from kb.schema import (
+    AdviceRules,
     ArticleMeta,
     BannedPhrases,
     Dictionary,
@@ -88,6 +90,7 @@ class Rules:
     fields: TicketFields
     dictionary: Dictionary
     turns: TurnRules
+    advice: AdviceRules
     oncall: OnCall = field(default_factory=OnCall)
 
 
@@ -232,6 +235,7 @@ def load_rules(rules_dir: Path) -> Rules:
         fields=one("ticket_fields.yaml", TicketFields),
         dictionary=one("dictionary.yaml", Dictionary),
         turns=one("turns.yaml", TurnRules),
+        advice=one("advice.yaml", AdviceRules),
         # the roster is optional: without it every page goes to the agent console only
         oncall=one("oncall.yaml", OnCall) if (rules_dir / "oncall.yaml").is_file() else OnCall(),
     )
@@ -313,6 +317,7 @@ _RULE_MODELS: dict[str, type[BaseModel]] = {
     "banned_phrases.yaml": BannedPhrases,
     "ticket_fields.yaml": TicketFields,
     "dictionary.yaml": Dictionary,
+    "advice.yaml": AdviceRules,
 }
 
 

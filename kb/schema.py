@@ -486,6 +486,131 @@ class OnCall(_Strict):
         return v
 
 
+# ---------------------------------------------------------------- what a reply advises (kb/rules/advice.yaml)
+
+
+def _compiled(patterns: list[str]) -> list[str]:
+    """Raise a ValueError naming the first pattern that is not a valid regular expression."""
+    for i, p in enumerate(patterns):
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"pattern {i} {p!r} is not a valid regular expression: {exc}") from exc
+    return patterns
+
+
+Regex = Annotated[str, StringConstraints(min_length=1)]
+
+
+class MustNotDo(_Strict):
+    """An action that endangers people: a reply advising it fails, whatever else it says.
+
+    ``patterns`` name the action in positive wordings (verbs × objects); whether a sentence advises it or
+    forbids it is decided by the negation rules of ``AdviceRules``, not by the pattern.
+    """
+
+    id: EntryId
+    plan: EntryId = Field(description="The emergency plan (or policy) the item belongs to")
+    action: Text = Field(description="The dangerous action, as a trainer would name it")
+    danger: Text = Field(description="Why it endangers people")
+    patterns: list[Regex] = Field(min_length=1, description="Regexes (simplified, NFKC text) naming the action")
+    context: list[Text] = Field(default_factory=list,
+                                description="Words that show the hazard (in the reply or the case); empty = always")
+    unless: list[Regex] = Field(default_factory=list,
+                                description="Regexes that make the action safe when found in the same sentence")
+    rewrite: Text = Field(description="A safe wording to use instead")
+    basis: list[ClauseRef] = Field(min_length=1)
+
+    @field_validator("patterns", "unless")
+    @classmethod
+    def _patterns_compile(cls, v: list[str]) -> list[str]:
+        return _compiled(v)
+
+
+class Contradiction(_Strict):
+    """A statement that contradicts a policy fact (照样收 vs 不收): a finding with the clause."""
+
+    id: EntryId
+    claim: Text = Field(description="The wrong statement, described")
+    fact: Text = Field(description="What the KB says instead (close to the must-say point it contradicts)")
+    patterns: list[Regex] = Field(min_length=1)
+    context: list[Text] = Field(default_factory=list, description="Words that show the topic; empty = always")
+    basis: list[ClauseRef] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, v: list[str]) -> list[str]:
+        return _compiled(v)
+
+
+class TimeUnit(_Strict):
+    """A unit of a promised time limit (分钟, 小时, 工作日 …) and its length in minutes."""
+
+    words: list[Text] = Field(min_length=1)
+    minutes: int = Field(gt=0)
+
+
+class RelativeTime(_Strict):
+    """A relative promise (明天, 后天, 这周内 …) read as a time limit of ``minutes``."""
+
+    pattern: Regex
+    minutes: int = Field(gt=0)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, v: str) -> str:
+        return _compiled([v])[0]
+
+
+class AdviceRules(_Strict):
+    """kb/rules/advice.yaml: what a reply must never advise, promise or claim, and how polarity is read."""
+
+    negators: list[Regex] = Field(min_length=1, description="Prohibitions that negate an action after them "
+                                                            "in the same clause (不要, 千万别, 禁止, don't …)")
+    adjacent_negators: list[Regex] = Field(default_factory=list,
+                                           description="Negate only when right before the action (不开灯)")
+    not_negators: list[Regex] = Field(default_factory=list,
+                                      description="Words holding a negator that do not negate (不如, 别人, 特别)")
+    feelings: list[Regex] = Field(default_factory=list,
+                                  description="Negated feelings (别慌, 不要着急): their negation does not carry on")
+    scope_breakers: list[Regex] = Field(default_factory=list,
+                                        description="Between a negator and the action, end its scope (而是, 赶紧)")
+    after_negators: list[Regex] = Field(default_factory=list,
+                                        description="After the action in its clause, make it forbidden (很危险)")
+    answers: list[Regex] = Field(default_factory=list,
+                                 description="A clause that answers a question about the action with no")
+    staff_subjects: list[Regex] = Field(default_factory=list,
+                                        description="Subjects making the action staff's, not advice (我们, 维保人员)")
+    resident_subjects: list[Regex] = Field(default_factory=list, description="Second-person subjects (您, 你)")
+    negation_window: int = Field(10, ge=1, le=40, description="Max characters between a negator and the action")
+    time_units: list[TimeUnit] = Field(min_length=1)
+    time_suffix: Regex = Field(description="What follows a number and unit for it to be a promised limit (内…)")
+    relative_times: list[RelativeTime] = Field(default_factory=list)
+    promise_exempt: list[Regex] = Field(default_factory=list,
+                                        description="A sentence with these states a later step (回访), not the limit")
+    must_not_do: list[MustNotDo] = Field(min_length=1)
+    contradictions: list[Contradiction] = Field(default_factory=list)
+
+    @field_validator("negators", "adjacent_negators", "not_negators", "feelings", "scope_breakers",
+                     "after_negators", "answers", "staff_subjects", "resident_subjects", "promise_exempt")
+    @classmethod
+    def _lists_compile(cls, v: list[str]) -> list[str]:
+        return _compiled(v)
+
+    @field_validator("time_suffix")
+    @classmethod
+    def _suffix_compiles(cls, v: str) -> str:
+        return _compiled([v])[0]
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> AdviceRules:
+        ids = [m.id for m in self.must_not_do] + [c.id for c in self.contradictions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"ids used twice: {dupes}")
+        return self
+
+
 # ---------------------------------------------------------------- training scenarios (seed 5.3)
 
 
@@ -499,6 +624,10 @@ class ExpectedHandling(_Strict):
     escalate: bool
     must_say: list[Text] = Field(min_length=1, description="Points a good reply makes (judged by meaning)")
     must_not_say: list[Text] = Field(default_factory=list, description="Phrases that fail the reply")
+    must_not_do: list[EntryId] = Field(default_factory=list,
+                                       description="Dangerous actions (kb/rules/advice.yaml) a reply must not advise")
+    contradictions: list[EntryId] = Field(default_factory=list,
+                                          description="Policy contradictions (kb/rules/advice.yaml) to check for")
     basis: list[ClauseRef] = Field(min_length=1)
 
 

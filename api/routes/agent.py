@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
 from api.errors import ApiError
-from api.schemas import AgentMessageIn, HandoffOut, LintIn, ReleaseIn, SuggestIn, TicketOut, TurnOut
+from api.schemas import AgentMessageIn, HandoffOut, LintIn, LintOut, ReleaseIn, SuggestIn, TicketOut, TurnOut
+from assistant.advice import CaseAdvice
 from assistant.replies import ReplyLinter
 from assistant.store import repository as repo
 from assistant.store.tables import Conversation
 from assistant.suggest import agent_name_of, case_facts, situations_for, suggest
+from kb.schema import Urgency
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -30,9 +32,7 @@ def queue(request: Request, session: SessionDep, _: Staff) -> list[TicketOut]:
 
 
 def _lint_json(result: Any) -> dict[str, Any]:
-    return {"ok": result.ok, "findings": [
-        {"rule": f.rule, "kind": f.kind, "text": f.text, "start": f.start, "end": f.end, "message": f.message,
-         "suggestion": f.suggestion, "basis": list(f.basis)} for f in result.findings]}
+    return LintOut.of(result).model_dump()
 
 
 @router.post("/suggest")
@@ -54,7 +54,7 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
          "resolution": next((e.note for e in reversed(repo.get_ticket(session, number=s.number).events)
                              if e.to_status == "resolved"), None)}
         for s in repo.household_tickets(session, address=t.address,
-                                        since=t.created_at.replace(year=t.created_at.year - 1))
+                                        since=t.created_at - timedelta(days=365))
         if s.number != t.number and s.category == t.category][:5]
     return {
         "ticket": t.number,
@@ -115,12 +115,17 @@ def release(conversation_id: str, body: ReleaseIn, session: SessionDep, _: Staff
     return _handoff(conv)
 
 
-@router.post("/lint")
-def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Check a reply for banned phrases and the elements its situation requires (the ticket's, if given)."""
+@router.post("/lint", response_model=LintOut)
+def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: PrincipalDep) -> LintOut:
+    """Check a reply: unsafe advice, wrong promises and policy contradictions first, then banned phrases and the
+    elements its situation requires (the ticket's level, words and situation, if a ticket is given)."""
     if not principal.is_staff and principal.role.value != "trainer":
         raise ApiError(403, "this needs a staff role", code="forbidden")
     situations: tuple[str, ...] = ("first_contact", "repair")
+    urgency: Urgency | None = None
+    context = body.context
     if body.ticket_number:
-        situations = situations_for(case_facts(repo.get_ticket(session, number=body.ticket_number)))
-    return _lint_json(ReplyLinter(assistant.rules).run(body.text, situations=situations))
+        facts = case_facts(repo.get_ticket(session, number=body.ticket_number))
+        situations, urgency, context = situations_for(facts), facts.urgency, f"{facts.emergency_cues}\n{context}"
+    linter = ReplyLinter(assistant.rules, clauses=assistant.kb.clause_index())
+    return LintOut.of(linter.run(body.text, situations=situations, case=CaseAdvice(context=context), urgency=urgency))

@@ -134,6 +134,30 @@ def test_lint_reply(cli, text: str, code: int, expect: str) -> None:
     assert expect in result.output
 
 
+def test_lint_reply_shows_the_unsafe_advice_first_with_its_clause(cli) -> None:
+    text = "请立即拨打119，赶紧坐电梯下楼，或者打开门从楼道冲出去"
+    result = cli("lint-reply", text, "--situation", "emergency")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("MND-FIRE-LIFT at 11–14「坐电梯」")
+    assert lines[1].startswith("   依据 EP-FIRE-001#1：") and "不要乘坐电梯" in lines[1]
+    assert "MND-FIRE-HOT-DOOR" in result.output
+    assert result.output.index("MND-FIRE-HOT-DOOR") < result.output.index("missing:repeat_key_info")
+    data = json.loads(cli("lint-reply", text, "--situation", "emergency", "--json").stdout)
+    assert not data["ok"]
+    assert [f["kind"] for f in data["findings"]][:2] == ["unsafe", "unsafe"]
+    assert text[data["findings"][0]["start"]:data["findings"][0]["end"]] == "坐电梯"
+    safe = cli("lint-reply", "您好，跟您确认一下5栋702：请立即拨打119，千万不要坐电梯，楼道有烟别开门，我们30分钟内到场。",
+               "--situation", "emergency")
+    assert safe.exit_code == 0, safe.output
+
+
+def test_lint_reply_checks_the_promised_time_against_the_level(cli) -> None:
+    result = cli("lint-reply", "您好，跟您确认一下：8栋602爆管，我们24小时内上门。", "--urgency", "1")
+    assert result.exit_code == 1
+    assert "promise at" in result.output and "「24小时」" in result.output
+
+
 def test_suggest_for_a_stored_ticket(cli) -> None:
     chat = cli("chat", input="卫生间水龙头一直滴水\n3栋2单元501 王女士 13912345678\n\n")
     number = chat.output.split("工单号：")[1].split()[0]

@@ -173,6 +173,17 @@ def test_suggest_and_lint(client, login) -> None:
     assert not body["draft_lint"]["ok"]
     r = client.post("/api/agent/lint", json={"text": "我也不知道，你找别人吧"}, headers=agent)
     assert {f["rule"] for f in r.json()["findings"]} >= {"banned:不知道", "banned:找别人"}
+    gas = "您好，可以先开抽油烟机通风，再开灯看看，我也不知道哪里漏的"
+    r = client.post("/api/agent/lint", json={"text": gas, "context": "家里一股煤气味"}, headers=agent)
+    body = r.json()
+    assert r.status_code == 200 and not body["ok"]
+    assert [f["kind"] for f in body["findings"]][:2] == ["unsafe", "unsafe"]
+    first = body["findings"][0]
+    assert (first["rule"], gas[first["start"]:first["end"]]) == ("MND-GAS-SWITCH", "开抽油烟机")
+    assert first["quote"].startswith("EP-GAS-001#1：") and first["sentence"]
+    safe = client.post("/api/agent/lint", json={"text": "您好，千万别开抽油烟机，也别开灯，关阀开窗后到室外",
+                                                "context": "家里一股煤气味"}, headers=agent).json()
+    assert [f["kind"] for f in safe["findings"] if f["kind"] in ("unsafe", "wrong_promise", "contradiction")] == []
     assert client.post("/api/agent/suggest", json={}, headers=agent).status_code == 422
     assert client.post("/api/agent/suggest", json={"ticket_number": "GD-nope"}, headers=agent).status_code == 404
 

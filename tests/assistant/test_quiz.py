@@ -73,3 +73,89 @@ def test_draw_by_difficulty(real_kb) -> None:
     assert len(easy) == 2 and all(s.difficulty == "easy" for s in easy)
     with pytest.raises(ValueError, match="only"):
         draw(real_kb, count=999)
+
+
+def _scenario(real_kb, scenario_id: str):  # type: ignore[no-untyped-def]
+    return next(s for s in real_kb.scenarios if s.id == scenario_id)
+
+
+@pytest.mark.parametrize(("scenario_id", "reply", "rule", "clause"), [
+    pytest.param("SCN-008", "您好，可以先开抽油烟机和窗户把味道抽一抽，再开灯看看灶台开关是不是没关好，我们30分钟内到场。",
+                 "MND-GAS-SWITCH", "EP-GAS-001#1", id="gas-hood-and-lights"),
+    pytest.param("SCN-023", "请立即拨打119，赶紧坐电梯下楼，或者打开门从楼道冲出去。用湿毛巾堵住门缝到窗口呼救也行。",
+                 "MND-FIRE-LIFT", "EP-FIRE-001#1", id="fire-lift-and-corridor"),
+    pytest.param("SCN-005", "不要慌，门能掰开就掰开，先让孩子爬出去，已通知电梯维保单位，30分钟内到场救援。",
+                 "MND-LIFT-CLIMB", "EP-LIFT-001#1", id="lift-climb-out"),
+    pytest.param("SCN-024", "您好，趁水还浅赶紧下去把车开出来，安保在入口设挡水板和沙袋，工程部开启排水泵，30分钟内到场。",
+                 "MND-GARAGE-FLOOD", "EP-WATER-001#5", id="garage"),
+])
+def test_advising_a_must_not_do_action_caps_the_answer_below_40(real_kb, grader, scenario_id: str, reply: str,
+                                                                  rule: str, clause: str) -> None:
+    from assistant.quiz import UNSAFE_CAP
+
+    g = grader.grade(_scenario(real_kb, scenario_id), _right(_scenario(real_kb, scenario_id), reply))
+    assert g.score <= UNSAFE_CAP < 40
+    assert any(v.startswith(f"{rule}:") for v in g.violations)
+    assert g.feedback[0].startswith("危险建议：「") and clause in g.feedback[0]
+
+
+@pytest.mark.parametrize(("scenario_id", "reply"), [
+    pytest.param("SCN-008", "您好，千万别开抽油烟机也别开灯，不要开关电灯电器和抽油烟机，先关闭燃气表前阀门并开窗通风，然后立即离开"
+                            "房间到室外，到外面再给燃气公司打电话。麻烦说下楼栋房号？工程和安保值班30分钟内到场。", id="gas"),
+    pytest.param("SCN-023", "马上拨打119！千万不要乘坐电梯，楼道浓烟时不要开门外逃，用湿毛巾堵住门缝到窗口呼救，"
+                            "跟您确认下是5栋702对吧，安保和消防站30分钟内到。", id="fire"),
+])
+def test_the_same_actions_forbidden_score_as_good(real_kb, grader, scenario_id: str, reply: str) -> None:
+    g = grader.grade(_scenario(real_kb, scenario_id), _right(_scenario(real_kb, scenario_id), reply))
+    assert g.score >= 80, g.feedback
+    assert not g.violations
+
+
+def test_a_wrong_time_promise_loses_the_time_credit_and_is_capped(real_kb, grader) -> None:
+    from assistant.quiz import WRONG_FACT_CAP
+
+    s = _scenario(real_kb, "SCN-004")
+    reply = ("您别慌，请先关闭进户水管总阀，远离插座并关闭户内总电闸。跟您确认一下：8栋602厨房水管爆裂，对吗？"
+             "我给您登记维修单，工程部24小时内上门。")
+    g = grader.grade(s, _right(s, reply))
+    assert g.score <= WRONG_FACT_CAP < 70
+    assert g.parts["time_limit"] == 0
+    assert not next(c for c in g.points if c.point == "工程部30分钟内到场").made
+    assert any("24小时" in f and "承诺时限错误" in f for f in g.feedback)
+
+
+def test_stating_the_opposite_of_the_fee_policy_is_capped(real_kb, grader) -> None:
+    from assistant.quiz import WRONG_FACT_CAP
+
+    s = _scenario(real_kb, "SCN-010")
+    reply = ("您好，我理解您的疑问。跟您确认一下，您对滞纳金和公摊电费有异议对吗？宽限期内也照样收滞纳金，"
+             "我帮您提交账单复核，复核期间争议金额也要先交上，48小时内给您答复。")
+    g = grader.grade(s, _right(s, reply))
+    assert g.score <= WRONG_FACT_CAP
+    assert {v.split(":")[0] for v in g.violations} >= {"CON-FEE-GRACE", "CON-FEE-DISPUTE"}
+    assert not next(c for c in g.points if c.point == "宽限期内缴清不收滞纳金").made
+    assert any("POL-FEE-001#5" in f for f in g.feedback)
+
+
+@pytest.mark.parametrize(("scenario_id", "reply"), [
+    pytest.param("SCN-008", "不要开关电灯电器和抽油烟机 关闭燃气表前阀门并开窗通风 立即离开房间到室外 30分钟内到场",
+                 id="points-pasted"),
+    pytest.param("SCN-008", "煤气 阀门 开窗 室外 30分钟", id="keywords"),
+    pytest.param("SCN-010", "宽限期内缴清不收滞纳金、帮您提交账单复核、复核期间争议金额不计滞纳金、48小时内给您答复",
+                 id="points-with-commas"),
+])
+def test_a_list_of_points_is_not_a_reply(real_kb, grader, scenario_id: str, reply: str) -> None:
+    from assistant.quiz import SALAD_CAP, is_list
+
+    s = _scenario(real_kb, scenario_id)
+    assert is_list(reply, list(s.expected.must_say))
+    g = grader.grade(s, _right(s, reply))
+    assert g.score <= SALAD_CAP < 60
+    assert g.parts["elements"] == 0
+
+
+def test_a_terse_reply_written_to_a_person_is_not_a_list(real_kb) -> None:
+    from assistant.quiz import is_list
+
+    s = _scenario(real_kb, "SCN-023")
+    assert not is_list("别坐电梯，走不了就关门，用湿毛巾捂住口鼻堵门缝，马上打119！", list(s.expected.must_say))

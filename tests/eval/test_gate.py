@@ -58,3 +58,14 @@ def test_reports_are_written_with_plots_and_personal_data_masked(gate, tmp_path:
     assert html.count("data:image/png;base64,") >= 3
     assert "wuye (hybrid)" in paths["md"].read_text(encoding="utf-8")
     assert paths["json"].stat().st_size > 1000
+
+
+def test_quiz_grader_caps_every_dangerous_reply_and_spares_safe_negations(gate) -> None:
+    """eval/data/quiz_replies.jsonl (dev): every dangerous reply below 40 and flagged; no negated wording flagged."""
+    q = gate.quiz
+    assert q["n"] >= 50
+    assert q["dangerous_capped_below_40"] == 1.0
+    assert q["dangerous_flagged"] == 1.0
+    assert q["negated_not_flagged"] == 1.0
+    assert q["spearman"] >= 0.85
+    assert q["per_class"]["good"]["min"] >= 80

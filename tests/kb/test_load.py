@@ -82,3 +82,48 @@ def test_lint_names_a_missing_chat_script(mini_kb_root) -> None:  # type: ignore
     report = lint(load_kb(mini_kb_root))
     missing = {f.entry for f in report.errors if f.code == "missing-chat-script"}
     assert {"greeting", "report_ack", "agent_waiting"} <= missing
+
+
+@pytest.mark.parametrize(("old", "new", "field", "reason"), [
+    pytest.param("(?:坐|做|乘|搭|乘坐|搭乘|使用|用|走|进|上)(?:个|一下|下|着)?(?:电梯", "(?:坐|乘(?:电梯",
+                 "must_not_do.0.patterns", "not a valid regular expression", id="bad-regex"),
+    pytest.param("    unless: [室外,", "    unless: ['(室外',", "must_not_do", "not a valid regular expression",
+                 id="bad-unless-regex"),
+    pytest.param("  - id: MND-FIRE-LIFT\n    plan: EP-FIRE-001\n", "  - id: MND-FIRE-LIFT\n    plan: EP-FIRE-001\n    hazard: x\n",
+                 "must_not_do.0", "Extra inputs", id="unknown-key"),
+    pytest.param("    basis: [EP-FIRE-001#2]\n\n  - id: MND-FIRE-JUMP", "    basis: [EP-FIRE-001]\n\n  - id: MND-FIRE-JUMP",
+                 "must_not_do.1.basis.0", "pattern", id="malformed-clause-ref"),
+])
+def test_a_malformed_advice_file_names_the_file_and_field(mini_kb_root: Path, old: str, new: str, field: str,
+                                                          reason: str) -> None:
+    path = mini_kb_root / "rules" / "advice.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(KBValidationError, match=reason) as info:
+        load_kb(mini_kb_root)
+    assert info.value.path.name == "advice.yaml"
+    assert field in info.value.field
+
+
+def test_lint_rejects_an_advice_clause_or_item_that_does_not_exist(kb_root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from kb.lint import lint
+
+    root = tmp_path / "kb"
+    shutil.copytree(kb_root / "content", root / "content")
+    shutil.copytree(kb_root / "rules", root / "rules")
+    advice = root / "rules" / "advice.yaml"
+    advice.write_text(advice.read_text(encoding="utf-8").replace("basis: [EP-FIRE-001#2]\n", "basis: [EP-FIRE-001#99]\n", 1),
+                      encoding="utf-8")
+    typical = root / "content" / "scenarios" / "typical.yaml"
+    typical.write_text(typical.read_text(encoding="utf-8").replace("MND-LIFT-CLIMB]", "MND-LIFT-CLIMBING]", 1),
+                       encoding="utf-8")
+    errors = lint(load_kb(root)).errors
+    assert [(f.code, f.path, f.entry) for f in errors if f.code in ("missing-clause", "unknown-advice-item")] == [
+        ("missing-clause", "kb/rules/advice.yaml", "MND-FIRE-HOT-DOOR"),
+        ("unknown-advice-item", "kb/content/scenarios/typical.yaml", "SCN-005"),
+    ]
+    assert any("EP-FIRE-001#99" in f.message for f in errors)
+    assert lint(load_kb(kb_root)).errors == ()

@@ -174,8 +174,11 @@ async function openEntry(entryId, ref) {
 
 function lintView(result, target) {
   target.replaceChildren();
-  if (result.ok) { target.append(el("p", { class: "ok" }, "✓ 通过：无推诿用语，必备要素齐全")); return; }
-  for (const f of result.findings) target.append(el("div", { class: "finding" }, `${f.message}${f.text ? `（位置 ${f.start}–${f.end}）` : ""} → 建议：${f.suggestion}`));
+  if (result.ok) { target.append(el("p", { class: "ok" }, "✓ 通过：无危险建议、无推诿用语，必备要素齐全")); return; }
+  // safety findings (unsafe advice, wrong promises, policy contradictions) come first from the server
+  const safety = new Set(["unsafe", "wrong_promise", "contradiction"]);
+  for (const f of result.findings) target.append(el("div", { class: safety.has(f.kind) ? "finding safety" : "finding" },
+    `${f.message}${f.text ? `（位置 ${f.start}–${f.end}）` : ""} → 建议：${f.suggestion}${f.quote ? `\n依据 ${f.quote}` : ""}`));
 }
 
 function pagesAlarm() {  // level-1 pages nobody acknowledged: loud, at the top, one click to acknowledge
