@@ -40,6 +40,10 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("post", "/api/tickets/GD20260101-000001/photos", None, EVERYONE),
     ("get", "/api/photos/" + "0" * 64, None, EVERYONE),
     ("post", "/api/agent/suggest", {"draft": "您好"}, STAFF),
+    ("get", "/api/agent/pages", None, STAFF),
+    ("post", "/api/agent/pages/GD20260101-000001/ack", None, STAFF),
+    ("get", "/api/agent/callbacks", None, STAFF),
+    ("post", "/api/agent/callbacks/GD20260101-000001", {"outcome": "unreachable"}, STAFF),
     ("post", "/api/agent/lint", {"text": "这个不归我管"}, STAFF | TRAINERS),
     ("post", "/api/triage", {"text": "电梯困人了"}, EVERYONE),
     ("get", "/api/kb/search?q=物业费", None, EVERYONE),
@@ -107,7 +111,8 @@ def test_every_route_enforces_its_roles(callers, method: str, path: str, body: d
 def test_every_api_route_is_in_the_matrix(callers) -> None:  # type: ignore[no-untyped-def]
     """A new route must be added above with its roles, or this fails."""
     client, _ = callers
-    public = {"/healthz", "/readyz", "/api/auth/login", "/api/auth/logout"}
+    # the WeChat Work callback is authenticated by WeChat Work's signature, not a login (tests/api/test_wecom.py)
+    public = {"/healthz", "/readyz", "/api/auth/login", "/api/auth/logout", "/api/channels/wecom/callback"}
     listed = {p.split("?")[0] for _, p, _, _ in ROUTES}
     import re
 

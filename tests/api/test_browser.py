@@ -103,7 +103,7 @@ def test_agent_sees_the_emergency_first_with_a_countdown(page_for) -> None:
 
 def test_manager_dashboard_charts_render(page_for) -> None:
     page = page_for("manager", "/manager")
-    page.wait_for_function("document.querySelectorAll('.kpi').length === 6")
+    page.wait_for_function("document.querySelectorAll('.kpi').length === 7")
     page.wait_for_function("Object.values(Chart.instances).length === 4", timeout=10000)
     sizes = page.evaluate("Object.values(Chart.instances).map(c => c.width * c.height)")
     assert all(s > 0 for s in sizes)
