@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from assistant.advice import CaseAdvice
 from assistant.replies import LintResult, ReplyLinter, Situation
 from assistant.scripts import ScriptContext, candidates, fill
 from assistant.sla import due_words, local_zone, sla_text
@@ -280,7 +281,9 @@ class _Composer:
 
     def lint(self, parts: list[_Part]) -> LintResult:
         """The linter's verdict on the joined parts."""
-        return self.linter.run("".join(p.text for p in parts), situations=self.situations)
+        # the same checks as the console's reply check for this ticket: its words and its level's time limit
+        return self.linter.run("".join(p.text for p in parts), situations=self.situations,
+                               case=CaseAdvice(context=self.facts.hazard_text), urgency=self.facts.urgency)
 
 
 def suggest(kb: KnowledgeBase, facts: CaseFacts, *, linter: ReplyLinter | None = None, k: int = 3) -> list[Suggestion]:

@@ -126,6 +126,6 @@ def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: 
     context = body.context
     if body.ticket_number:
         facts = case_facts(repo.get_ticket(session, number=body.ticket_number))
-        situations, urgency, context = situations_for(facts), facts.urgency, f"{facts.emergency_cues}\n{context}"
+        situations, urgency, context = situations_for(facts), facts.urgency, f"{facts.hazard_text}\n{context}"
     linter = ReplyLinter(assistant.rules, clauses=assistant.kb.clause_index())
     return LintOut.of(linter.run(body.text, situations=situations, case=CaseAdvice(context=context), urgency=urgency))
