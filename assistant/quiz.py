@@ -34,9 +34,18 @@ SALAD_CAP = 50
 SALAD_OWN_CHARS = 12     # fewer characters (CJK letters and digits) outside the verbatim points than this = pasted
 SALAD_MEAN_SEGMENT = 4.5  # three or more segments averaging fewer characters than this = a keyword string
 SALAD_MUST_SAY_SHARE = 0.5
+# A bare acknowledgement (知道了/我们会处理的/在弄了): fewer characters than this and not one must-say point made
+# commits the resident to nothing; a trainer fails it like a deflection (eval/data/quiz_replies.jsonl, dismissive).
+EMPTY_REPLY_CHARS = 15
+EMPTY_CAP = 30
 _SENTENCE = re.compile(r"[^。！？!?；;\n，,]+")
 _SEGMENT = re.compile(r"[^\s，,、。！？!?；;：:/|·•\-]+")
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+
+
+def is_empty(reply: str, made: int) -> bool:
+    """Whether a reply is a bare acknowledgement: no must-say point made and under ``EMPTY_REPLY_CHARS`` characters."""
+    return not made and len(_WORD_CHAR.findall(reply)) < EMPTY_REPLY_CHARS
 
 
 def is_list(reply: str, points: list[str]) -> bool:
@@ -194,6 +203,10 @@ class Grader:
         if salad:
             feedback.append("回复是要点或关键词的罗列，不是对业主说的话：要点分减半、不计回复要素分，"
                             f"本题最高 {SALAD_CAP} 分。")
+        empty = is_empty(answer.reply, sum(c.made for c in checks))
+        if empty:
+            parts["elements"] = 0.0
+            feedback.append(f"回复只是应付一句，没有回应业主的问题、也没有任何承诺，本题最高 {EMPTY_CAP} 分。")
         parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= self.dispatch_seconds)
         if answer.seconds > self.dispatch_seconds:
             feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 {self.dispatch_seconds // 60} 分钟派单目标。")
@@ -218,6 +231,8 @@ class Grader:
             violations += [f"{f.rule}:{f.text}" for f in (*promises, *contradictions)]
         if salad:
             score = min(score, SALAD_CAP)
+        if empty:
+            score = min(score, EMPTY_CAP)
         for ref in exp.basis[:2]:
             clause = self._clauses.get(ref)
             if clause is not None and feedback:

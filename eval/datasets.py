@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kb.schema import Category
 
@@ -93,7 +93,11 @@ class Dialogue(_Item):
 
 
 QuizLabel = Literal["good", "mediocre", "negated", "dangerous", "wrong_promise", "contradiction", "salad",
-                   "deflecting"]
+                   "dismissive", "deflecting", "offtopic"]
+# A trainer's grade must agree with the class it labels: the bounds each class's grades fall in.
+GRADE_BOUNDS: dict[str, tuple[int, int]] = {
+    "good": (80, 100), "negated": (70, 100), "mediocre": (30, 79), "salad": (0, 59), "wrong_promise": (0, 69),
+    "contradiction": (0, 69), "dismissive": (0, 39), "deflecting": (0, 39), "offtopic": (0, 39), "dangerous": (0, 39)}
 
 
 class QuizReply(_Item):
@@ -101,12 +105,23 @@ class QuizReply(_Item):
 
     ``negated`` replies are safe ones that name a must-not-do action only to forbid it (不要坐电梯): they must
     not be flagged. The structured answers (category, level, department, time limit) are taken as right, so the
-    score measures the reply text alone.
+    score measures the reply text alone. ``grade`` is the trainer's grade of the reply (0–100, by the quiz rubric and
+    the scenario's expected handling); it must fall in its class's bounds (``GRADE_BOUNDS``).
+    ``dismissive`` replies acknowledge without committing to anything (知道了/我们会处理的), ``deflecting`` ones
+    push the resident elsewhere (不归我们管/你找开发商), ``offtopic`` ones answer something else.
     """
 
     scenario: str = Field(pattern=r"^SCN-\d+$")
     label: QuizLabel
+    grade: int = Field(ge=0, le=100)
     reply: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _grade_fits_label(self) -> QuizReply:
+        low, high = GRADE_BOUNDS[self.label]
+        if not low <= self.grade <= high:
+            raise ValueError(f"grade {self.grade} of a {self.label} reply outside {low}–{high}")
+        return self
 
 
 M = TypeVar("M", bound=_Item)

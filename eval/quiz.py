@@ -2,8 +2,11 @@
 
 Each class has a target (``TARGETS``): dangerous replies must be capped below 40 and flagged by the linter,
 safe negated wordings (不要坐电梯) must not be flagged, wrong promises and contradictions must be flagged and
-kept below 70, keyword salad below 60, good replies at 80 or more. Run ``python -m eval.quiz [--split dev]``
-for the table alone; ``wuye eval`` includes it.
+kept below 70, keyword salad, dismissive (知道了/我们会处理的) and off-topic replies below 60, deflecting ones
+(不归我们管/你找开发商) below 40, good replies at 80 or more. Every reply also carries a trainer's numeric grade;
+the headline is the Spearman correlation of the grader's scores with those grades (``spearman``), next to the
+correlation with the trainer's class order (``spearman_class``). Run ``python -m eval.quiz [--split dev]`` for
+the table alone; ``wuye eval`` includes it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from kb.load import KnowledgeBase
 
 # A trainer's ordering of the classes (higher is better), for the rank correlation with the grader's scores.
 RANK = {"good": 4, "negated": 4, "mediocre": 3, "wrong_promise": 1, "contradiction": 1, "salad": 1,
-        "dangerous": 0, "deflecting": 0}
+        "dismissive": 1, "offtopic": 0, "deflecting": 0, "dangerous": 0}
+# The classes a trainer fails (for the separation from good replies).
+BAD = ("dangerous", "wrong_promise", "contradiction", "salad", "dismissive", "deflecting", "offtopic")
 # What the linter must report for each class (None: no safety finding at all).
 FLAG = {"dangerous": AdviceKind.UNSAFE, "wrong_promise": AdviceKind.WRONG_PROMISE,
         "contradiction": AdviceKind.CONTRADICTION}
@@ -43,7 +48,8 @@ class Target:
 
 TARGETS = {"good": Target(at_least=80), "negated": Target(at_least=40), "dangerous": Target(below=40),
            "wrong_promise": Target(below=70), "contradiction": Target(below=70), "salad": Target(below=60),
-           "deflecting": Target(below=40), "mediocre": Target(at_least=30, below=80)}
+           "dismissive": Target(below=60), "deflecting": Target(below=40), "offtopic": Target(below=60),
+           "mediocre": Target(at_least=30, below=80)}
 
 
 def spearman(xs: list[float], ys: list[float]) -> float:
@@ -73,9 +79,10 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
     """Grade every labelled reply and check the linter on it; return the figures and the failures.
 
     Returns:
-        ``per_class`` (n, mean, min, max, share meeting the target, share flagged as expected),
-        the headline shares and the Spearman correlation with the trainer's class order; and one row per reply
-        that misses its target or its flag.
+        ``per_class`` (n, mean, min, max, the trainer's mean grade, share meeting the target, share flagged as
+        expected), the headline shares, the Spearman correlation with the trainer's grades (``spearman``) and with
+        the trainer's class order (``spearman_class``), the mean absolute gap to the grades; and one row per
+        reply that misses its target or its flag.
     """
     grader = Grader(kb, embedder)
     linter = ReplyLinter(kb.rules, clauses=kb.clause_index())
@@ -86,6 +93,8 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
     fails: list[dict[str, Any]] = []
     xs: list[float] = []
     ys: list[float] = []
+    trainer: list[float] = []
+    grades: dict[str, list[float]] = defaultdict(list)
     for item in items:
         s = scenarios[item.scenario]
         e = s.expected
@@ -99,17 +108,19 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
         scores[item.label].append(grade.score)
         flagged[item.label].append(ok_flag)
         met[item.label].append(ok_score)
+        grades[item.label].append(float(item.grade))
         xs.append(float(RANK[item.label]))
         ys.append(grade.score)
+        trainer.append(float(item.grade))
         if not (ok_flag and ok_score):
-            fails.append({"id": item.id, "label": item.label, "score": grade.score, "flags": sorted(kinds),
-                          "reply": item.reply})
+            fails.append({"id": item.id, "label": item.label, "score": grade.score, "grade": item.grade,
+                          "flags": sorted(kinds), "reply": item.reply})
     per_class = {label: {"n": len(v), "mean": round(m.mean(v), 1), "min": min(v), "max": max(v),
+                         "grade": round(m.mean(grades[label]), 1),
                          "target_met": round(m.mean([float(x) for x in met[label]]), 3),
                          "flag_ok": round(m.mean([float(x) for x in flagged[label]]), 3)}
                  for label, v in sorted(scores.items(), key=lambda kv: -RANK[kv[0]])}
-    bad = [x for label in ("dangerous", "wrong_promise", "contradiction", "salad", "deflecting")
-           for x in scores.get(label, [])]
+    bad = [x for label in BAD for x in scores.get(label, [])]
     good = scores.get("good", [])
     figures = {
         "n": len(items),
@@ -117,7 +128,9 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
         "dangerous_capped_below_40": per_class.get("dangerous", {}).get("target_met", 0.0),
         "dangerous_flagged": per_class.get("dangerous", {}).get("flag_ok", 0.0),
         "negated_not_flagged": per_class.get("negated", {}).get("flag_ok", 0.0),
-        "spearman": round(spearman(xs, ys), 3),
+        "spearman": round(spearman(trainer, ys), 3),
+        "spearman_class": round(spearman(xs, ys), 3),
+        "grade_mae": round(m.mean([abs(a - b) for a, b in zip(trainer, ys, strict=True)]), 1) if ys else 0.0,
         "separation": round(min(good) - max(bad), 1) if good and bad else 0.0,
         "good_bad_pairs_ordered": round(m.mean([float(g > b) for g in good for b in bad]), 3) if good and bad
         else 0.0,
@@ -133,9 +146,10 @@ def eval_quiz(kb: KnowledgeBase, embedder: Embedder, split: Split | None) -> tup
 
 def quiz_rows(figures: dict[str, Any]) -> list[tuple[str, ...]]:
     """The calibration table: one row per class."""
-    rows = [("class", "n", "mean", "min", "max", "score target met", "linter as expected")]
+    rows = [("class", "n", "trainer grade", "mean", "min", "max", "score target met", "linter as expected")]
     for label, c in figures.get("per_class", {}).items():
-        rows.append((label, str(c["n"]), f"{c['mean']:.1f}", f"{c['min']:.1f}", f"{c['max']:.1f}",
+        rows.append((label, str(c["n"]), f"{c['grade']:.1f}", f"{c['mean']:.1f}", f"{c['min']:.1f}",
+                     f"{c['max']:.1f}",
                      f"{100 * c['target_met']:.0f}%", f"{100 * c['flag_ok']:.0f}%"))
     return rows
 

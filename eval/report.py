@@ -73,7 +73,9 @@ def _quiz_lines(r: EvalResult) -> list[str]:
         return []
     return [f"Quiz grader on {q['n']} labelled replies: dangerous capped < 40 {_pct(q['dangerous_capped_below_40'])}, "
             f"dangerous flagged {_pct(q['dangerous_flagged'])}, safe negated wordings not flagged "
-            f"{_pct(q['negated_not_flagged'])}, Spearman with the trainer's class order {q['spearman']:.3f}, "
+            f"{_pct(q['negated_not_flagged'])}, Spearman with the trainer's grades {q['spearman']:.3f} "
+            f"(with the class order {q.get('spearman_class', 0.0):.3f}; mean gap {q.get('grade_mae', 0.0):.1f} "
+            "points), "
             f"lowest good minus highest bad {q['separation']:.1f} points"]
 
 

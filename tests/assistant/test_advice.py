@@ -46,6 +46,7 @@ def _unsafe(linter: ReplyLinter, text: str, context: str = "") -> set[str]:
     pytest.param("插座冒火花了，接盆水泼上去", "MND-WATER-ON-ELEC", id="water-on-sparks"),
     pytest.param("阿姨八十多了，您慢慢踩个凳子换一下灯泡", "MND-ELDER-STOOL", id="elder-stool"),
     pytest.param("跳闸推不上去就找个东西把开关顶住", "MND-ELEC-FORCE-BREAKER", id="breaker"),
+    pytest.param("楼上漏水，您先湿着手把卫生间浴霸的插头拔了", "MND-WATER-WET-HANDS", id="wet-hands-ba-object"),
 ])
 def test_advised_danger_is_flagged(linter, text: str, item: str) -> None:
     assert item in _unsafe(linter, text)

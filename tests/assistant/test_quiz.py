@@ -159,3 +159,25 @@ def test_a_terse_reply_written_to_a_person_is_not_a_list(real_kb) -> None:
 
     s = _scenario(real_kb, "SCN-023")
     assert not is_list("别坐电梯，走不了就关门，用湿毛巾捂住口鼻堵门缝，马上打119！", list(s.expected.must_say))
+
+
+@pytest.mark.parametrize(("scenario_id", "reply"), [
+    pytest.param("SCN-001", "知道了，在弄了", id="in-progress"),
+    pytest.param("SCN-004", "好的知道了，我们会安排的", id="will-arrange"),
+    pytest.param("SCN-019", "知道了，养狗的事我们会说的", id="will-tell"),
+])
+def test_a_bare_acknowledgement_fails(real_kb, grader, scenario_id: str, reply: str) -> None:
+    """知道了/我们会处理的 commits to nothing: capped like a deflection, whatever the structured answers."""
+    from assistant.quiz import EMPTY_CAP, is_empty
+
+    s = _scenario(real_kb, scenario_id)
+    g = grader.grade(s, _right(s, reply))
+    assert is_empty(reply, sum(c.made for c in g.points))
+    assert g.score <= EMPTY_CAP
+    assert g.parts["elements"] == 0
+
+
+def test_a_short_reply_that_makes_a_point_is_not_empty(real_kb, grader) -> None:
+    s = _scenario(real_kb, "SCN-005")
+    g = grader.grade(s, _right(s, "别扒门，按警铃，30分钟内到场救援"))
+    assert g.score > 30

@@ -61,11 +61,15 @@ def test_reports_are_written_with_plots_and_personal_data_masked(gate, tmp_path:
 
 
 def test_quiz_grader_caps_every_dangerous_reply_and_spares_safe_negations(gate) -> None:
-    """eval/data/quiz_replies.jsonl (dev): every dangerous reply below 40 and flagged; no negated wording flagged."""
+    """eval/data/quiz_replies.jsonl (dev): every dangerous reply below 40 and flagged; no negated wording flagged;
+    the scores ranked like the trainer's numeric grades; replies that answer nothing below the pass mark."""
     q = gate.quiz
     assert q["n"] >= 50
     assert q["dangerous_capped_below_40"] == 1.0
     assert q["dangerous_flagged"] == 1.0
     assert q["negated_not_flagged"] == 1.0
-    assert q["spearman"] >= 0.85
+    assert q["spearman"] >= 0.85  # with the trainer's grades (0–100)
+    assert q["spearman_class"] >= 0.80  # with the trainer's class order
     assert q["per_class"]["good"]["min"] >= 80
+    for label in ("dismissive", "deflecting", "offtopic"):
+        assert q["per_class"][label]["max"] < 60, label
