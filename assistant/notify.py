@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -53,6 +53,16 @@ class ConsoleNotifier:
         """Nothing to do; the page row is the delivery."""
 
 
+def _post(client: httpx.Client, channel: str, url: str, **request: Any) -> None:
+    """POST to a provider; a transport error or a non-2xx answer is a ``NotifyError`` naming only the channel."""
+    try:
+        r = client.post(url, **request)
+    except httpx.HTTPError as exc:
+        raise NotifyError(f"{channel}: {type(exc).__name__}") from None
+    if r.status_code >= 300:
+        raise NotifyError(f"{channel}: HTTP {r.status_code}")
+
+
 class WebhookNotifier:
     """POSTs the page as JSON, signed with HMAC-SHA256 of the body in ``X-Wuye-Signature``."""
 
@@ -70,13 +80,8 @@ class WebhookNotifier:
         body = json.dumps({"page_id": message.page_id, "ticket": message.ticket, "person": message.person,
                            "phone": message.phone, "text": message.text}, ensure_ascii=False).encode()
         signature = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
-        try:
-            r = self._client.post(self._url, content=body, headers={
-                "Content-Type": "application/json", "X-Wuye-Signature": f"sha256={signature}"})
-        except httpx.HTTPError as exc:
-            raise NotifyError(f"webhook: {type(exc).__name__}") from None
-        if r.status_code >= 300:
-            raise NotifyError(f"webhook: HTTP {r.status_code}")
+        _post(self._client, self.channel, self._url, content=body, headers={
+            "Content-Type": "application/json", "X-Wuye-Signature": f"sha256={signature}"})
 
 
 class SmsNotifier:
@@ -93,13 +98,8 @@ class SmsNotifier:
         """Send the text to the person's phone."""
         if not self._url:
             raise NotifyError("sms: WUYE_ASSISTANT__NOTIFY__SMS_URL is not set")
-        try:
-            r = self._client.post(self._url, json={"phone": message.phone, "text": message.text},
-                                  headers={"Authorization": f"Bearer {self._key.get_secret_value()}"})
-        except httpx.HTTPError as exc:
-            raise NotifyError(f"sms: {type(exc).__name__}") from None
-        if r.status_code >= 300:
-            raise NotifyError(f"sms: HTTP {r.status_code}")
+        _post(self._client, self.channel, self._url, json={"phone": message.phone, "text": message.text},
+              headers={"Authorization": f"Bearer {self._key.get_secret_value()}"})
 
 
 class WeComNotifier:

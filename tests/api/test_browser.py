@@ -239,9 +239,10 @@ def test_level1_report_pages_the_engineer_on_duty_and_the_agent_acknowledges_fro
     assert "呼叫" in (agent.text_content("#events") or "")
 
 
-def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> None:
+def _report_and_open(page_for, text: str):  # type: ignore[no-untyped-def]
+    """A resident files a complete report; the agent opens its ticket in the console. → (resident, agent, number)"""
     resident = page_for("resident", "/chat", mobile=True)
-    resident.fill("#chat-input", "阳台的晾衣杆掉下来了，装不回去，9栋3单元1202，刘洋13722223333")
+    resident.fill("#chat-input", text)
     resident.click("#chat-form button[type=submit]")
     resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
     number = resident.get_attribute("#photo-input", "data-ticket")
@@ -249,18 +250,26 @@ def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> N
     row = f"#queue tr[data-number='{number}']"
     agent.wait_for_selector(row, timeout=35000)
     agent.click(row)
+    return resident, agent, number
+
+
+def _move(agent, to: str, *, assignee: str = "", note: str = "", photo: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Move the open ticket with the console's form and wait for its audit trail to show the move."""
     form = "#transition-form"
-    agent.select_option(f"{form} select[name=to]", "dispatched")
-    agent.fill(f"{form} input[name=assignee]", "孙师傅")
+    agent.select_option(f"{form} select[name=to]", to)
+    agent.fill(f"{form} input[name=assignee]", assignee)
+    agent.fill(f"{form} input[name=note]", note)
+    agent.fill(f"{form} input[name=photos]", photo)
+    before = agent.locator("#events li").count()
     agent.click(f"{form} button[type=submit]")
-    resident.wait_for_selector(".msg.update", timeout=10000)
-    assert "孙师傅" in (resident.locator(".msg.update").last.text_content() or "")
-    for to, note, photo, heard in (("in_progress", "", "", "已到场"),
-                                   ("resolved", "重新固定了晾衣杆支架", "after.jpg", "重新固定了晾衣杆支架")):
-        agent.select_option(f"{form} select[name=to]", to)
-        agent.fill(f"{form} input[name=note]", note)
-        agent.fill(f"{form} input[name=photos]", photo)
-        agent.click(f"{form} button[type=submit]")
+    agent.wait_for_function(f"document.querySelectorAll('#events li').length > {before}", timeout=10000)
+
+
+def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> None:
+    resident, agent, _ = _report_and_open(page_for, "阳台的晾衣杆掉下来了，装不回去，9栋3单元1202，刘洋13722223333")
+    for to, extra, heard in (("dispatched", {"assignee": "孙师傅"}, "孙师傅"), ("in_progress", {}, "已到场"),
+                             ("resolved", {"note": "重新固定了晾衣杆支架", "photo": "after.jpg"}, "重新固定了晾衣杆支架")):
+        _move(agent, to, **extra)
         resident.wait_for_function(
             f"[...document.querySelectorAll('.msg.update')].some((m) => m.textContent.includes('{heard}'))",
             timeout=10000)
@@ -268,24 +277,10 @@ def test_the_residents_chat_shows_the_dispatch_and_the_resolution(page_for) -> N
 
 
 def test_an_agent_completes_a_callback_and_the_dashboard_counts_it(page_for) -> None:
-    resident = page_for("resident", "/chat", mobile=True)
-    resident.fill("#chat-input", "门口的感应灯不亮了，4栋1单元201，钱进13633334444")
-    resident.click("#chat-form button[type=submit]")
-    resident.wait_for_selector("#photo-label:not(.hidden)", timeout=20000)
-    number = resident.get_attribute("#photo-input", "data-ticket")
-    agent = page_for("agent", "/agent")
-    row, form = f"#queue tr[data-number='{number}']", "#transition-form"
-    agent.wait_for_selector(row, timeout=35000)
-    agent.click(row)
-    for to, assignee, note, photo in (("dispatched", "张师傅", "", ""), ("in_progress", "", "", ""),
-                                      ("resolved", "", "更换感应器", "after.jpg")):
-        agent.select_option(f"{form} select[name=to]", to)
-        agent.fill(f"{form} input[name=assignee]", assignee)
-        agent.fill(f"{form} input[name=note]", note)
-        agent.fill(f"{form} input[name=photos]", photo)
-        before = agent.locator("#events li").count()
-        agent.click(f"{form} button[type=submit]")
-        agent.wait_for_function(f"document.querySelectorAll('#events li').length > {before}", timeout=10000)
+    _, agent, number = _report_and_open(page_for, "门口的感应灯不亮了，4栋1单元201，钱进13633334444")
+    _move(agent, "dispatched", assignee="张师傅")
+    _move(agent, "in_progress")
+    _move(agent, "resolved", note="更换感应器", photo="after.jpg")
     agent.reload()
     task = f"#callbacks li[data-number='{number}']"
     agent.wait_for_selector(task, timeout=20000)
