@@ -138,7 +138,7 @@ class AssistantService:
         if self.turns.small_talk(text) is not None:  # pleasantries only ("有人吗？？？") are never a report
             triage = replace(triage, intent=Intent.QUESTION, urgency=Urgency.LEVEL_4, issues=())
         reading = self.turns.classify(text, triage, TurnContext(missing[0] if missing else None, case is not None,
-                                                                state.ticket_number))
+                                                                state.ticket_number, bool(state.known)))
         kind = reading.kind
         report = kind in (TurnKind.EMERGENCY, TurnKind.REPORT, TurnKind.COMPLAINT) or bool(
             triage.signals.get(TriggerKind.SAFETY_COMPLAINT))

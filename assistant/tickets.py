@@ -14,22 +14,32 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三":
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
 _NUM = r"(\d{1,3}|[一二三四五六七八九十两]{1,3}|[A-Za-z])"
-_BUILDING = re.compile(_NUM + r"\s*(?:栋|棟|号楼|號樓|幢|座|号院|楼(?=\s*\d))|building\s*(\d{1,3}|[a-z])\b", re.I)
+_BUILDING = re.compile(_NUM + r"\s*(?:栋|棟|号楼|號樓|幢|座|号院|楼(?=\s*\d))|"
+                       r"(?:building|bldg|blk|block)\.?\s*(\d{1,3}|[a-z])\b", re.I)
 _UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:单元|單元)|unit\s*(\d{1,2})\b", re.I)
 _ROOM_CN = r"[零〇一幺二三四五六七八九]{3,4}"
 _ROOM = re.compile(r"(?<![\d.])(?:room\s*)?(\d{3,4}|" + _ROOM_CN + r")(?:\s*(?:室|号|房|户))?"
                    r"(?![\d.]|\s*(?:元|块|平|米|分|年|月|日|号楼|栋|单元|次|天|小时|楼))", re.I)
+_DASHED = re.compile(r"(?<![\d-])(\d{1,2})[-－—](\d{1,2})[-－—](\d{3,4})(?![\d-])")
+_BUILDING_SIGN = re.compile(r"(?<=\d)\s*#\s*(?:楼|栋)?|(?<=\d)\s*號樓")  # 9#楼, 9#
+_ENGLISH_ROOM = re.compile(r"\b(?:rm|room|flat|apt)\.?\s*(\d{3,4})\b", re.I)
 _SEPARATORS = "-— 的，,、:：户家是号我住在"
 _FILLER = re.compile(r"(?:那栋|那幢|那边|那个|这边|那|的|家是|房号是?|房间号?是?|门牌号?是?|是|户|[，,、:：\s-])*")
 _SURNAME_HONORIFIC = (r"(?:(?![的是我你他她在叫室号楼栋座找打给])[\u4e00-\u9fff]){1,2}"
                       r"(?:先生|女士|小姐|阿姨|大爷|奶奶|老师|师傅)")
+# the most common surnames (about 90 % of people): a bare name at the start of a message must begin with one
+_SURNAMES = ("[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+             "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]")
 _NAME_PATTERNS = (
-    re.compile(r"(?:^|[，,。.！!\s\d室的]|我是|本人|我|找|联系)(" + _SURNAME_HONORIFIC
-               + r")(?=$|[，,。.！!\s\d]|电话|手机|住|家)"),
-    re.compile(r"(?:我叫|我是业主|的业主|我是|本人|业主姓名[:：]?|姓名[:：]?|名字是|名字叫|名字[:：]?|联系人[:：]?|人叫)\s*"
+    re.compile(r"(?:^|[，,。.！!\s\d室的]|我是|本人|我|找|联系|爱人|老婆|老公|妻子|丈夫|家属)(" + _SURNAME_HONORIFIC
+               + r")(?=$|[，,。.！!\s\d]|电话|手机|住|家|就)"),
+    re.compile(r"(?:我叫|我是业主|的业主|我是|本人|业主姓名[:：]?|姓名[:：]?|名字是|名字叫|名字[:：]?|联系人[:：]?|人叫|"
+               r"业主叫|业主是|户主叫|户主是)\s*"
                r"([\u4e00-\u9fff]{2,4}?)(?=[，,。.！!\s]|电话|手机|住|$|\d)"),
     re.compile(r"(?:^|[，,。\s])([\u4e00-\u9fff]{2,3})[\s，,]*(?:电话|手机)?[:：\s]*1[3-9]\d"),
-    re.compile(r"my name is ([A-Za-z]+(?: [A-Za-z]+)?)", re.I),
+    re.compile(r"(?i:my name is|this is|i am|i'm|name:?)\s+([A-Z][a-z]+(?: [A-Z][a-z]+)?)"),
+    re.compile(r"(?:^|[,，.\s])([A-Z][a-z]+ [A-Z][a-z]+)[\s,，]*(?i:tel|phone|mobile)?[:：\s]*\+?(?:86)?\s*1[3-9]\d"),
+    re.compile(r"^\s*((?:" + _SURNAMES + r")[\u4e00-\u9fff]{1,2})[，,、\s]+(?=\d|[一二三四五六七八九十]+(?:栋|号楼))"),
     re.compile(r"我姓([\u4e00-\u9fff])"),
 )
 _NOT_NAMES = frozenset({"业主", "住户", "租户", "老人", "这边", "楼上", "楼下", "物业", "一个", "你们", "他们", "本人",
@@ -43,6 +53,11 @@ _WHEN = re.compile(r"(今天|昨天|昨晚|前天|刚才|刚刚|早上|上午|�
                    r"[一二三四五六七八九十两几]+\s*(?:天|个月|周|星期|小时))[^，。,！？]*")
 _WHERE = re.compile(r"(厨房|卫生间|洗手间|厕所|客厅|卧室|阳台|楼道|走廊|电梯|车库|地下室|大堂|门口|楼顶|天台|小区门口|"
                     r"单元门|花园|广场|停车场|楼梯间|外墙|屋顶|天花板|墙面|窗户)")
+
+
+def cn_number(token: str) -> str:
+    """A number written in digits or Chinese numerals (十二, 一零零三, 幺三九…) as digits."""
+    return _cn_num(token)
 
 
 def _cn_num(token: str) -> str:
@@ -62,8 +77,22 @@ def _cn_num(token: str) -> str:
     return str(_CN_DIGITS.get(a, 0) * 10 + _CN_DIGITS.get(b, 0))
 
 
+_CN_DIGIT_RUN = re.compile(r"[零〇一幺二两三四五六七八九]{7,}")
+_SPACED_DIGITS = re.compile(r"(?<!\d)\d(?:[ \u3000]\d){6,}(?!\d)")  # "1 3 9 0 5 6 7 8 1 2 3" (spoken digit by digit)
+
+
+def _digits_view(text: str) -> str:
+    """The text with a number spoken as Chinese digits (幺三九零…) or spaced digit by digit written as digits."""
+    text = _CN_DIGIT_RUN.sub(lambda m: "".join(str(_CN_DIGITS[ch]) for ch in m.group(0)), text)
+    return _SPACED_DIGITS.sub(lambda m: m.group(0).replace(" ", "").replace("\u3000", ""), text)
+
+
 def parse_phone(text: str) -> str | None:
-    """A mobile (11 digits) or landline number in the text, digits only (landline keeps its dash)."""
+    """A mobile (11 digits) or landline number in the text, digits only (landline keeps its dash).
+
+    Also read when written as Chinese digits (幺三九零零…, 一八六…) or digit by digit with spaces.
+    """
+    text = _digits_view(text)
     m = _PHONE.search(text)
     if m:
         return "".join(m.groups())
@@ -92,7 +121,11 @@ def parse_address(text: str) -> str | None:
     Understands 3栋2单元501, 5号楼1203, 三号楼二单元五零二, B座1801, 12幢3单元, Building 6 unit 2 room 1203.
     When several buildings are named, the most complete address wins.
     """
-    text = _PHONE.sub(" ", text)
+    text = _PHONE.sub(" ", _digits_view(text))
+    dashed = _DASHED.search(text)
+    if dashed:  # 3-2-501: building, unit and room, as residents type them in a hurry
+        return f"{int(dashed.group(1))}栋{int(dashed.group(2))}单元{int(dashed.group(3))}室"
+    text = _BUILDING_SIGN.sub("栋", _ENGLISH_ROOM.sub(r"room \1", text))
     best: str | None = None
     for b in _BUILDING.finditer(text):
         token = b.group(1) or b.group(2)
@@ -116,7 +149,7 @@ def parse_name(text: str) -> str | None:
             name = m.group(1).strip()
             if name in _NOT_NAMES or any(ch.isdigit() for ch in name):
                 continue
-            if i in (1, 2) and _NOT_IN_NAME.search(name):
+            if i in (1, 2) and _NOT_IN_NAME.search(name[0] + name[1:].replace("家", "")):  # 何家豪 is a name
                 continue
             if i == len(_NAME_PATTERNS) - 1:
                 return f"{name}先生/女士"
@@ -146,6 +179,9 @@ def _bare_name(text: str) -> str | None:
         rest = rest.replace(b.group(0), " ")
     rest = _UNIT.sub(" ", rest)
     rest = _ROOM.sub(" ", rest)
+    rest = re.sub(r"\b(?:rm|room|flat|apt|bldg|blk|block|building|unit|floor|tel|phone|mobile)\b\.?", " ", rest,
+                  flags=re.I)
+    rest = re.sub(r"\s*[,，]\s*", " ", rest).strip()
     rest = re.sub(r"^(我是|我叫|叫我|姓名|名字|业主)[:：]?", "", rest.strip(" ，,。.!！"))
     rest = rest.strip(" ，,。.!！的")
     if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", rest) and rest not in _NOT_NAMES and not _NOT_IN_NAME.search(rest):

@@ -72,6 +72,15 @@ class Triage:
         return self.urgency == Urgency.LEVEL_1
 
 
+_FIELD_WORDS = re.compile(r"[\W_\d]+|[零〇一二两三四五六七八九十幺]+(?=栋|单元|室|号楼|楼|号|层)|"
+                          r"[零〇一二三四五六七八九幺]{3,}|栋|单元|室|号楼|楼|号|电话|手机")
+
+
+def _content(text: str) -> str:
+    """The text without punctuation, digits, address and phone words: what a field reply says beyond its fields."""
+    return _FIELD_WORDS.sub("", text)
+
+
 def _found(cues: tuple[str, ...], text: str) -> tuple[str, ...]:
     hits = [c for c in cues if c in text]
     # keep the most specific: drop a cue contained in a longer matched cue
@@ -235,7 +244,7 @@ class Triager:
         mild = bool(_found(self._softeners, text))
         close = vote.nearest[0][1] >= self.level1_min_cosine if vote.nearest else False
         # a short message with no problem word of its own ("我家房子能卖多少钱一平") is not raised by likeness alone
-        close = close and bool(primary.category_cues or primary.level_cues or len(primary.text) >= 20)
+        close = close and bool(primary.category_cues or primary.level_cues or len(_content(primary.text)) >= 20)
         # an explicit level-2 cue (停电, 没水) is evidence of its own; likeness does not overrule it
         close = close and not (primary.urgency == Urgency.LEVEL_2 and primary.level_cues)
         if primary.urgency != Urgency.LEVEL_1 and share1 >= self.level1_share and not suggestion and not mild and close:
@@ -257,7 +266,9 @@ class Triager:
             department, route = self._route(rule, primary.text)
             reasons.append(Reason(f"routing.{category}.precedents", f"{category} → {rule.department}: {c_share:.0%} "
                                   f"of the nearest labelled messages ({near})", tuple(rule.basis)))
-            primary = replace(primary, category=category, department=department, route=route)
+            from_enquiry = primary.category is self._rules.routing.questions_go_to and not primary.level_cues
+            primary = replace(primary, category=category, department=department, route=route,
+                              urgency=rule.default_urgency if from_enquiry else primary.urgency)
         if u_share >= self.urgency_share and level != primary.urgency and level != Urgency.LEVEL_1 and not (
                 level == Urgency.LEVEL_4 and names_a_problem):  # a named problem is not made an enquiry by likeness
             lv = next(x for x in self._levels if x.level == level)
@@ -311,8 +322,7 @@ class Triager:
             primary = Issue(text, Category.ENQUIRY, rule.default_urgency, rule.department, None, (), ())
             reasons.append(Reason("routing.default", "no category cue matched: treated as an enquiry",
                                   tuple(rule.basis)))
-        content = re.sub(r"[\W_\d]+|栋|单元|室|号楼|楼|号|电话|手机", "", text)  # field replies get no vote
-        vote = self._precedents.vote(text) if self._precedents is not None and len(content) >= 8 else None
+        vote = self._precedents.vote(text) if self._precedents is not None and len(_content(text)) >= 8 else None
         if vote is not None:
             primary, why = self._with_precedents(primary, vote, signals, text)
             reasons.extend(why)

@@ -10,14 +10,16 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assistant.tickets import TicketDraft, parse_address, parse_name, parse_phone
+from assistant.tickets import TicketDraft, cn_number, parse_address, parse_name, parse_phone
 from assistant.triage import Intent, Triage
 from ingest.tokens import TextNormalizer
 from kb.schema import Category, TriggerKind, TurnRules
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [微笑] [捂脸]
-_WRONG_VALUE = re.compile(r"不是\s*[^,，。.!！?？\s]+")  # "不是5楼" names the wrong value
+# the wrong value a correction names: "不是5楼", "打成1308了", "not 1501", "501不对"
+_WRONG_VALUE = re.compile(r"(?:不是|打成|写成|输成|误写成?)\s*[^,，。.!！?？\s]+|\bnot\s+\S+|"
+                          r"[0-9一二三四五六七八九零〇幺]{3,4}(?=\s*(?:不对|错了|是错的))", re.I)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
@@ -56,6 +58,7 @@ class TurnContext:
     asked: str | None = None          # the ticket field the assistant just asked for
     case_open: bool = False           # a ticket is being filled in
     ticket: str | None = None         # a ticket filed in this conversation
+    known: bool = False               # the resident gave a name, phone or address earlier in the conversation
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,13 @@ class TurnReading:
     fields: dict[str, str]
 
 
+_UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*单元")
+_CN_DIGIT = "零〇一二三四五六七八九幺"
+_ROOM_NUMBER = re.compile(rf"(?<![\d{_CN_DIGIT}])(\d{{3,4}}|[{_CN_DIGIT}]{{3,4}})(?![\d{_CN_DIGIT}])")
 _ADDR = re.compile(r"^(?P<b>[0-9A-Z]+)(?P<bs>栋|座)(?:(?P<u>\d+)单元)?(?:(?P<r>\d{3,4})室)?$")
 _FLOOR = re.compile(r"(?<![号\d])(\d{1,2})\s*(?:楼|层)(?!\d)")
 _LAST_DIGITS = re.compile(r"(?:最后|后|尾号)\s*(?:[一二三四四五六]|\d)?\s*位\s*(?:是|应该是|为)?\s*(\d{2,6})")
-_NEW_NAME = re.compile(r"(?:是|叫|改成|应该是)([\u4e00-\u9fff]{2,3}?)(?:[，。,.!！\s]|$|不是)")
+_NEW_NAME = re.compile(r"(?:是|叫|改成|应该是|错了[\s，,]*)([\u4e00-\u9fff]{2,3}?)(?:[，。,.!！\s]|$|不是)")
 
 
 def _address_parts(address: str) -> dict[str, str]:
@@ -144,13 +150,13 @@ class TurnClassifier:
             new = _address_parts(new_addr)
             out["address"] = _address_join({**old, **new}) if old and new else new_addr
         else:
-            unit = re.search(r"(\d{1,2})\s*单元", tail)
-            rooms = re.findall(r"(?<!\d)(\d{3,4})(?!\d)", tail)
-            room = re.search(rooms[-1], tail) if rooms else None
+            unit = _UNIT.search(tail)
+            rooms = [cn_number(r) for r in _ROOM_NUMBER.findall(tail)]
+            room = rooms[0] if rooms else None  # "我家是502 302是我妈家": the first number is the answer
             floors = _FLOOR.findall(text)
             if old and (unit or room):
-                out["address"] = _address_join({**old, **({"u": unit.group(1)} if unit else {}),
-                                                **({"r": room.group(0)} if room else {})})
+                out["address"] = _address_join({**old, **({"u": cn_number(unit.group(1))} if unit else {}),
+                                                **({"r": room} if room else {})})
             elif old.get("r") and floors:
                 floor = floors[-1]
                 room_no = old["r"]
@@ -210,12 +216,15 @@ class TurnClassifier:
         if pleasantry is not None:
             return TurnReading(pleasantry, "pleasantries only", fields)
         size = _size(core)
-        person = next((c for c in self._person if c in core), None)
+        person = next((c for c in self._person if c in core), None) or ("人工" if core == "人工" else None)
+        chit = next((c for c in self._chitchat if c in core), None)
+        if person and chit and not any(c in core.replace(chit, "|") for c in self._person):
+            return TurnReading(TurnKind.CHITCHAT, chit, fields)  # "你是机器人吗" asks what the assistant is
         if person and (not problem or size <= 16):
             return TurnReading(TurnKind.PERSON, person, fields)
         correction = next((c for c in self._correction if c in core), None)
-        if correction and (fields or re.search(r"\d", core) or context.case_open) and (
-                context.case_open or context.ticket or not problem):
+        if correction and (fields or re.search(r"\d", core) or context.case_open or context.known) and (
+                context.case_open or context.ticket or context.known or not problem):
             return TurnReading(TurnKind.CORRECTION, correction, fields)
         rest, _ = self._strip(core, self._greeting, self._thanks, self._fillers)
         if fields and context.case_open and not any(i.level_cues for i in triage.issues if i.urgency <= 2):
@@ -233,12 +242,12 @@ class TurnClassifier:
         repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
         personal = context.ticket or context.case_open or any(self.core(w) in core for w in self._rules.status_personal)
         short_follow_up = bool(context.ticket) and size <= 12  # "咋还没人来" right after filing
+        own = bool(context.ticket) and any(self.core(w) in core for w in self._rules.status_personal)
         if status and personal and (not repeat or short_follow_up) and (
-                size <= self._rules.status_max_chars or not problem):
+                size <= self._rules.status_max_chars or not problem or own):
             return TurnReading(TurnKind.STATUS, status, fields)
         if context.case_open and context.asked and not problem and not triage.asks and len(core) <= 20:
             return TurnReading(TurnKind.SLOT, f"answer to {context.asked}", fields)
-        chit = next((c for c in self._chitchat if c in core), None)
         if chit and not any(i.level_cues and not i.level_cues[0].startswith("相似") for i in triage.issues):
             return TurnReading(TurnKind.CHITCHAT, chit, fields)
         if problem:

@@ -11,7 +11,17 @@ import json
 import sys
 from pathlib import Path
 
-from eval.datasets import TRIAGE_FILES, OutOfKB, Question, RealQuestion, RealTriage, TriageItem, load, load_real
+from eval.datasets import (
+    QUESTION_FILES,
+    TRIAGE_FILES,
+    OutOfKB,
+    Question,
+    RealQuestion,
+    RealTriage,
+    TriageItem,
+    load,
+    load_real,
+)
 from kb.load import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +48,7 @@ def build(out: Path = OUT) -> int:
     for q in load("questions.jsonl", Question, split="dev"):
         rows.append({"id": q.id, "text": q.text, "category": enquiry_category(q.expected), "urgency": 4,
                      "repeat": False})
-    for rq in load_real("questions.jsonl", RealQuestion, split="dev"):
+    for rq in load_real(QUESTION_FILES, RealQuestion, split="dev"):
         rows.append({"id": rq.id, "text": rq.text, "category": enquiry_category(rq.expected), "urgency": 4,
                      "repeat": False})
     for o in load("out_of_kb.jsonl", OutOfKB, split="dev"):

@@ -255,7 +255,7 @@ def eval_dialogues(service: AssistantService, dialogues: list[Dialogue], result:
 
 def eval_real(service: AssistantService, split: Split | None, result: EvalResult, *, limit: int | None = None) -> None:
     """The headline: triage, answers and everyday turns on the real-shaped data (eval/data/real/)."""
-    from eval.datasets import TRIAGE_FILES, RealQuestion, RealTriage, RealTurn, load_real
+    from eval.datasets import QUESTION_FILES, TRIAGE_FILES, TURN_FILES, RealQuestion, RealTriage, RealTurn, load_real
     from eval.real import failure_classes, score_questions, score_triage, score_turns, triage_keyword, triage_wuye
 
     items = load_real(TRIAGE_FILES, RealTriage, split=split)
@@ -266,9 +266,9 @@ def eval_real(service: AssistantService, split: Split | None, result: EvalResult
                              "keyword-rules": score_triage(items, triage_keyword(service, items))}
     result.real["failure_classes"] = failure_classes(items, predicted)
     result.failures["real_triage"] = fails
-    questions = load_real("questions.jsonl", RealQuestion, split=split)
+    questions = load_real(QUESTION_FILES, RealQuestion, split=split)
     result.real["questions"], result.failures["real_questions"] = score_questions(service, questions[:limit or None])
-    turns = load_real("turns.jsonl", RealTurn, split=split)
+    turns = load_real(TURN_FILES, RealTurn, split=split)
     result.real["turns"], result.failures["real_turns"] = score_turns(service, turns[:limit or None])
     result.counts.update(real_triage=len(items), real_questions=len(questions), real_turns=len(turns))
     eval_suggestions(service, result)

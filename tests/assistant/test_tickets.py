@@ -102,3 +102,41 @@ def test_a_surname_followed_by_the_full_name(text: str, name: str) -> None:
     from assistant.tickets import parse_name
 
     assert parse_name(text) == name
+
+
+# how residents really type their details in a hurry (eval/data/real/turns_more.jsonl dev shapes)
+@pytest.mark.parametrize(("text", "address"), [
+    ("3-2-501", "3栋2单元501室"),
+    ("我住5-1-302 手机18600001111 吴女士", "5栋1单元302室"),
+    ("9#楼2单元801", "9栋2单元801室"),
+    ("Bldg 8, Unit 1, Rm 702", "8栋1单元702室"),
+    ("我家在八栋一单元一零零二 你们过来看看吧", "8栋1单元1002室"),
+])
+def test_addresses_in_hurried_and_english_forms(text: str, address: str) -> None:
+    assert parse_address(text) == address
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("一八六一二三四五六七九 这个号", "18612345679"),
+    ("电话是幺三九零零幺幺二二三三", "13900112233"),
+    ("号码是1 3 9 0 5 6 7 8 1 2 3", "13905678123"),
+    ("This is Anna Li, 186 0123 9876", "18601239876"),
+])
+def test_phones_spoken_as_chinese_digits_or_spaced(text: str, phone: str) -> None:
+    assert parse_phone(text) == phone
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("This is Anna Li, 186 0123 9876", "Anna Li"),
+    ("Building 6 unit 2 room 1203, Kevin Zhang 13711112222", "Kevin Zhang"),
+    ("李建华，7号楼2单元602，电话15811223344", "李建华"),
+    ("叫我孙小姐就行，电话17712340987", "孙小姐"),
+    ("业主叫何家豪 电话13602468024", "何家豪"),
+])
+def test_names_in_the_forms_residents_use(text: str, name: str) -> None:
+    assert parse_name(text) == name
+
+
+@pytest.mark.parametrize("text", ["厨房，7号楼2单元602", "I am at work", "this is urgent", "我家在3栋"])
+def test_words_that_are_not_names(text: str) -> None:
+    assert parse_name(text) is None

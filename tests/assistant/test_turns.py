@@ -169,3 +169,19 @@ def test_what_the_resident_writes_beats_the_accounts_profile(service) -> None:  
                    submit=lambda r: filed.append(r) or "GD1")
     assert filed and filed[0].draft.address == "7栋1单元702室" and filed[0].draft.phone == "13955556666"
     assert filed[0].draft.resident_name == "赵敏"
+
+
+@pytest.mark.parametrize(("text", "before", "after"), [
+    ("sorry wrong room, it's 1502 not 1501", {"address": "8栋1单元1501室"}, {"address": "8栋1单元1502室"}),
+    ("单元号错了，二单元", {"address": "4栋3单元902室"}, {"address": "4栋2单元902室"}),
+    ("房号是1803，刚手滑打成1308了", {"address": "15栋1单元1308室"}, {"address": "15栋1单元1803室"}),
+    ("搞错了搞错了 我家是502 302是我妈家", {"address": "5栋1单元302室"}, {"address": "5栋1单元502室"}),
+    ("不对不对我刚才说错了是一零零三", {"address": "10栋2单元1002室"}, {"address": "10栋2单元1003室"}),
+    ("联系人写我吧，我是他爱人刘女士", {"resident_name": "王强"}, {"resident_name": "刘女士"}),
+    ("名字打错了 钱方 方向的方", {"resident_name": "钱芳"}, {"resident_name": "钱方"}),
+])
+def test_corrections_replace_only_what_they_name(real_kb, text, before, after) -> None:  # type: ignore[no-untyped-def]
+    from assistant.tickets import TicketDraft
+    from assistant.turn import TurnClassifier
+
+    assert TurnClassifier(real_kb.rules.turns).corrected(text, TicketDraft(**before)) == after

@@ -2,7 +2,18 @@
 
 from pathlib import Path
 
-from eval.datasets import REAL, TRIAGE_FILES, RealQuestion, RealTriage, RealTurn, load_real, split_digests, split_of
+from eval.datasets import (
+    QUESTION_FILES,
+    REAL,
+    TRIAGE_FILES,
+    TURN_FILES,
+    RealQuestion,
+    RealTriage,
+    RealTurn,
+    load_real,
+    split_digests,
+    split_of,
+)
 
 
 def _recorded() -> dict[str, str]:
@@ -34,8 +45,8 @@ def test_real_data_is_large_and_covers_what_the_issue_asks() -> None:
     assert sum("vulnerable" in t.flags for t in triage) >= 20
     assert sum(t.urgency == 4 for t in triage) >= 40
     assert all(t.source.startswith("http") for t in triage)
-    assert len(load_real("questions.jsonl", RealQuestion)) >= 100
-    assert len(load_real("turns.jsonl", RealTurn)) >= 150
+    assert len(load_real(QUESTION_FILES, RealQuestion)) >= 100
+    assert len(load_real(TURN_FILES, RealTurn)) >= 150
 
 
 def test_precedents_come_from_the_dev_split_only() -> None:

@@ -5,7 +5,7 @@ Figures on the frozen test split are reported by `wuye eval` (and the README), n
 
 import pytest
 
-from eval.datasets import TRIAGE_FILES, RealTriage, RealTurn, load_real
+from eval.datasets import TRIAGE_FILES, TURN_FILES, RealTriage, RealTurn, load_real
 from eval.real import score_triage, score_turns, triage_wuye
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,5 +31,5 @@ def test_triage_on_real_shaped_dev_messages(triage_scores, metric, floor) -> Non
 
 
 def test_everyday_turns_behave(service) -> None:  # type: ignore[no-untyped-def]
-    scores, fails = score_turns(service, load_real("turns.jsonl", RealTurn, split="dev"))
+    scores, fails = score_turns(service, load_real(TURN_FILES, RealTurn, split="dev"))
     assert scores["behaving"] >= 0.85, fails[:5]
