@@ -454,8 +454,8 @@ class PagingChannel(StrEnum):
 class OnCallPerson(_Strict):
     """One person on a department's roster."""
 
-    name: str = Field(min_length=1, max_length=64)
-    phone: str = Field(pattern=r"^1\d{10}$")
+    name: Text = Field(max_length=64)
+    phone: str = Field(pattern=r"^1\d{10}$", description="Mobile number, 11 digits")
     channel: PagingChannel = PagingChannel.CONSOLE
     wecom_user: str | None = Field(None, description="The person's WeChat Work userid (channel wecom)")
     hours: str | None = Field(None, pattern=_HOURS, description="On duty HH:MM-HH:MM local time; empty = always "
