@@ -368,7 +368,7 @@ class PageOut(BaseModel):
     person: str
     phone: str
     channel: str
-    reason: str = Field(description="level1 or breach")
+    reason: str = Field(description="level1, breach, or warning (a deadline past its SLA warning share)")
     message: str
     created_at: datetime
     delivered: bool | None = Field(description="None until the channel answered; false with `error` when it failed")

@@ -1,4 +1,5 @@
-"""Paging: a level-1 ticket (or one whose deadline was breached) pages the department's person on duty at once;
+"""Paging: a level-1 ticket (or one whose deadline was breached, or passed its warning share — the SLA warning)
+pages the department's person on duty at once;
 if nobody acknowledges within ``ack_minutes``, the next person on the roster and the duty manager are paged, and
 again, until someone acknowledges from the console. The roster is the one in force (``assistant/roster.py``: the
 admin's last saved version, else kb/rules/oncall.yaml), read afresh on every pass.
@@ -34,6 +35,13 @@ class PagingResult:
     failed: int
 
 
+def _reason(ticket: Ticket) -> str:
+    """Why a ticket pages: ``level1``, a deadline ``breach``, or a ``warning`` (a running deadline past its share)."""
+    if ticket.urgency == 1:
+        return "level1"
+    return "breach" if any(d.breached_at is not None for d in ticket.deadlines) else "warning"
+
+
 class Pager:
     """Decides who to page next for every ticket that needs someone on call, writes the pages, sends them."""
 
@@ -54,7 +62,7 @@ class Pager:
             roster = in_force(session, self._seed).roster
             for ticket, pages in store.to_page(session):
                 attempt, people = self.next_round(roster, ticket.department, pages, now)
-                reason = "level1" if ticket.urgency == 1 else "breach"
+                reason = _reason(ticket)
                 for person in people:
                     page = store.add(session, ticket=ticket, attempt=attempt, person=person.name, phone=person.phone,
                                      channel=person.channel.value, address=person.wecom_user, reason=reason,
@@ -105,7 +113,7 @@ class Pager:
 
     @staticmethod
     def _text(roster: OnCall, ticket: Ticket, attempt: int, reason: str) -> str:
-        what = "一级（人身安全）工单" if reason == "level1" else "超时工单"
+        what = {"level1": "一级（人身安全）工单", "breach": "超时工单"}.get(reason, "即将超时工单")
         again = "" if attempt == 1 else f"（第{attempt}轮，前一轮{roster.ack_minutes}分钟内无人确认）"
         return (f"【{what}】{ticket.number} {ticket.category}·{ticket.department}，{ticket.address}："
                 f"{ticket.description[:60]}。请{roster.ack_minutes}分钟内在客服工作台确认{again}")

@@ -254,7 +254,7 @@ class Page(Base):
     phone: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(64))   # the channel's id of the person (WeChat Work userid)
-    reason: Mapped[str] = mapped_column(String(16))            # level1 | breach
+    reason: Mapped[str] = mapped_column(String(16))            # level1 | breach | warning
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered: Mapped[bool | None] = mapped_column(Boolean)   # None until the notifier answered
