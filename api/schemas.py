@@ -388,6 +388,8 @@ class CallbackOut(BaseModel):
     tries: int = Field(description="Unanswered calls so far")
     script: str = Field(description="The callback script for the category, filled for the case and the agent")
     script_id: str | None
+    chat_score: int | None = Field(None, description="The score 1–5 the resident gave in the chat (a low one is "
+                                   "why the call is still needed)")
 
 
 class CallbackIn(BaseModel):

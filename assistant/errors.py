@@ -8,6 +8,7 @@ AssistantError
  │    └── TicketNotFoundError no such ticket (or not the caller's)
  ├── RosterError          an on-call roster names a department or person nobody can page
  │    └── RosterConflictError  someone saved the roster since it was read
+ ├── ChannelError         an outside channel (WeChat Work) did not take a message
  └── ComposerError        an LLM failed (callers fall back to the extractive answer)
 """
 
@@ -75,3 +76,7 @@ class RosterConflictError(RosterError):
                          f"{current_version} is now in force; reload it and apply your change again")
         self.base_version = base_version
         self.current_version = current_version
+
+
+class ChannelError(AssistantError):
+    """An outside channel did not take a message (the message names the call and the provider's code, no secrets)."""

@@ -205,7 +205,7 @@ function callbackTasks() {  // 回访: resolved tickets, their script, and the o
         catch (err) { $("#callback-error").textContent = err.message; }
       };
       return el("li", { "data-number": c.ticket_number },
-        el("div", {}, `${c.ticket_number} · ${c.category} · ${c.resident_name} ${c.phone} · ${c.due_at ? "回访期限 " + new Date(c.due_at).toLocaleString("zh-CN") : ""}${c.tries ? ` · 已未接通${c.tries}次` : ""}`),
+        el("div", {}, `${c.ticket_number} · ${c.category} · ${c.resident_name} ${c.phone} · ${c.due_at ? "回访期限 " + new Date(c.due_at).toLocaleString("zh-CN") : ""}${c.tries ? ` · 已未接通${c.tries}次` : ""}${c.chat_score ? ` · 业主在线评价${c.chat_score}分` : ""}`),
         el("div", { class: "muted" }, c.script),
         el("div", { class: "row" }, score, el("button", { type: "button", class: "cb-ok", onclick: () => send("satisfied") }, "已解决·记录满意度"),
           el("button", { type: "button", class: "cb-reopen", onclick: () => send("not_solved") }, "未解决·重新打开"),
@@ -321,7 +321,8 @@ function managerPage() {
     const mins = (x) => (x === null ? "—" : x.toFixed(0) + " 分钟");
     $("#kpis").replaceChildren(...[["工单总数", d.total], ["SLA 达成率", pct(d.sla_compliance)], ["响应时长中位数", mins(d.median_response_minutes)],
       ["解决时长中位数", mins(d.median_resolution_minutes)], ["重复投诉率", pct(d.repeat_complaint_rate)], ["满意度", d.satisfaction === null ? "—" : d.satisfaction.toFixed(2)],
-      ["回访 满意/未解决/未接通", `${d.callbacks.satisfied} / ${d.callbacks.not_solved} / ${d.callbacks.unreachable}`]]
+      ["回访 满意/未解决/未接通", `${d.callbacks.satisfied} / ${d.callbacks.not_solved} / ${d.callbacks.unreachable}`],
+      ["业主在线评价", d.chat_ratings.count ? `${d.chat_ratings.count} 条 · ${d.chat_ratings.average.toFixed(1)} 分` : "0 条"]]
       .map(([k, v]) => el("div", { class: "kpi" }, k, el("b", {}, v))));
     draw("#chart-series", "line", Object.keys(d.series), Object.values(d.series), "工单量");
     draw("#chart-category", "doughnut", Object.keys(d.by_category), Object.values(d.by_category), "类别");
