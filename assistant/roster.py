@@ -51,7 +51,9 @@ def in_force(session: Session, seed: OnCall) -> RosterVersion:
 
 
 def check(roster: OnCall, known: set[str]) -> None:
-    """What the schema alone cannot tell: departments no ticket is routed to, a WeChat Work channel without a userid.
+    """What the schema alone cannot tell: a roster that would page nobody for some tickets (a routed department
+    without people, no duty manager to escalate to), departments no ticket is routed to, a WeChat Work channel
+    without a userid.
 
     Raises:
         RosterError: Naming the field (``departments.工程布``, ``departments.工程部.1.wecom_user``).
@@ -60,6 +62,11 @@ def check(roster: OnCall, known: set[str]) -> None:
         if name not in known:
             raise RosterError(f"departments.{name}", f"no routing rule sends tickets to {name!r}; "
                               f"use one of: {', '.join(sorted(known))}")
+    for name in sorted(known - set(roster.departments)):
+        raise RosterError(f"departments.{name}", f"nobody is on call for {name}: its level-1 tickets would page "
+                          "nobody; list at least one person")
+    if roster.duty_manager is None:
+        raise RosterError("duty_manager", "a roster needs a duty manager: unacknowledged pages escalate to them")
     people = [("duty_manager", roster.duty_manager)] if roster.duty_manager else []
     people += [(f"departments.{d}.{i}", p) for d, ps in roster.departments.items() for i, p in enumerate(ps)]
     for where, person in people:

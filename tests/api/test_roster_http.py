@@ -33,11 +33,16 @@ def _edit(roster: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     node: Any = out
     for p in parents:
         node = node[int(p)] if isinstance(node, list) else node[p]
-    if isinstance(node, list):
+    if value is DELETE:
+        del node[last]
+    elif isinstance(node, list):
         node[int(last)] = value
     else:
         node[last] = value
     return out
+
+
+DELETE = object()
 
 
 @pytest.mark.parametrize(("path", "value", "field", "says"), [
@@ -56,6 +61,8 @@ def _edit(roster: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     pytest.param("departments.工程布", [{"name": "李工", "phone": "13900000001"}], "roster.departments.工程布",
                  "no routing rule", id="misspelt-department"),
     pytest.param("departments.维修组", [], "roster.departments", "nobody on the roster", id="empty-department"),
+    pytest.param("departments.维修组", DELETE, "roster.departments.维修组", "page nobody", id="missing-department"),
+    pytest.param("duty_manager", None, "roster.duty_manager", "needs a duty manager", id="no-duty-manager"),
     pytest.param("ack_minutes", 0, "roster.ack_minutes", "greater than or equal to 1", id="ack-zero"),
     pytest.param("ack_minutes", 90, "roster.ack_minutes", "less than or equal to 60", id="ack-too-long"),
     pytest.param("duty_manager.phone", "010-12345678", "roster.duty_manager.phone", "pattern", id="manager-landline"),

@@ -370,7 +370,9 @@ function rosterEditor() {  // the on-call roster: one table per department; a 42
     $("#roster-manager").replaceChildren(personRow(r.roster.duty_manager || {}, "roster.duty_manager", r.channels, false));
     $("#roster-departments").replaceChildren(...Object.entries(r.roster.departments).map(([d, ps]) => department(d, ps, r.channels)));
     $("#roster-add-dept").replaceChildren(...r.departments.filter((d) => !(d in r.roster.departments)).map((d) => el("option", { value: d }, d)));
+    addable();
   };
+  const addable = () => $("#roster-add-dept").parentElement.classList.toggle("hidden", !$("#roster-add-dept").options.length);
   const person = (tr) => {
     const v = (n) => tr.querySelector(`[name=${n}]`).value.trim();
     const p = { name: v("name"), phone: v("phone"), channel: v("channel") };
@@ -393,6 +395,7 @@ function rosterEditor() {  // the on-call roster: one table per department; a 42
     const d = $("#roster-add-dept").value; if (!d) return;
     $("#roster-departments").append(department(d, [{}], current.channels));
     $("#roster-add-dept").querySelector(`option[value="${CSS.escape(d)}"]`)?.remove();
+    addable();
   });
   $("#roster-form").addEventListener("submit", async (e) => {
     e.preventDefault();
