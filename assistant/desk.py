@@ -123,4 +123,3 @@ def handle_turn(
         created_at=now,
     )
     return reply, turn
-
