@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +28,7 @@ from api.routes import (
     pages,
     photos,
     quiz,
+    roster,
     tickets,
     triage,
     wecom,
@@ -34,6 +36,8 @@ from api.routes import (
 from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
+from assistant.channel import ChannelAdapter
+from assistant.courier import Courier
 from assistant.monitor import SlaMonitor
 from assistant.notify import notifiers
 from assistant.paging import Pager
@@ -44,6 +48,8 @@ from assistant.service import AssistantService
 from assistant.sla import local_zone
 from assistant.store import accounts
 from assistant.store.db import make_engine, make_sessionmaker, migrate, reader, serialize_startup
+from assistant.updates import ResidentUpdates, quiet_hours
+from assistant.wecom import WeComApi, WeComKf
 
 log = logging.getLogger("wuye.api")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -87,7 +93,15 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify),
                       zone=local_zone(service.kb.values),
                       clock=lambda: datetime.now(UTC))
-        monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval, pager=pager)
+        channels: dict[str, ChannelAdapter] = {}
+        wecom_settings = settings.api.wecom
+        if wecom_settings.enabled:  # one client and one cached token per worker, shared with the callback route
+            app.state.wecom_kf = channels["wecom"] = WeComKf(WeComApi(
+                corp_id=wecom_settings.corp_id, secret=wecom_settings.secret, base_url=wecom_settings.base_url,
+                client=httpx.Client(timeout=wecom_settings.timeout)))
+        courier = Courier(sessions, channels, clock=lambda: datetime.now(UTC))
+        monitor = SlaMonitor(sessions, service.rules, interval=settings.assistant.sla_interval, pager=pager,
+                             courier=courier)
         if settings.api.sla_monitor:
             monitor.start()
         watcher = IndexWatcher(service.retriever, interval=settings.api.index_watch_interval)
@@ -99,6 +113,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
         app.state.write_gate = anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None
         app.state.assistant = service
         app.state.monitor = monitor
+        app.state.updates = ResidentUpdates(service, quiet=quiet_hours(service.kb.values,
+                                                                       settings.assistant.quiet_hours))
         app.state.limiter = RateLimiter()
         app.state.ingest_job = IngestJob()
         app.state.photos = PhotoStore(settings.api.photo_dir, max_bytes=settings.api.photo_max_mb * 1024 * 1024)
@@ -133,8 +149,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, triage, dashboard, quiz,
-                   openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, roster, triage, dashboard,
+                   quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

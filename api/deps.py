@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.security import Role, TokenError, key_hash, read_token
 from assistant.service import AssistantService
 from assistant.store import accounts
+from assistant.updates import ResidentUpdates
 
 # Commits run on their own threads: request threads may all be busy, and the commit that ends a
 # transaction must never wait behind them for a thread.
@@ -45,6 +46,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             gate.release()
 
 
+def get_updates(request: Request) -> ResidentUpdates:
+    """What residents are told without asking (quiet hours applied), built by the lifespan."""
+    updates: ResidentUpdates = request.app.state.updates
+    return updates
+
+
 def get_assistant(request: Request) -> AssistantService:
     """The warmed assistant built by the lifespan."""
     service: AssistantService = request.app.state.assistant
@@ -55,6 +62,7 @@ def get_assistant(request: Request) -> AssistantService:
 # crash could still lose (the default "request" scope would commit after sending)
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
+UpdatesDep = Annotated[ResidentUpdates, Depends(get_updates)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,14 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import ConversationNotFoundError, MissingFieldError, TicketNotFoundError, TransitionError
+from assistant.errors import (
+    ConversationNotFoundError,
+    MissingFieldError,
+    RosterConflictError,
+    RosterError,
+    TicketNotFoundError,
+    TransitionError,
+)
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
 from kb.errors import KBValidationError
 
@@ -75,6 +82,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransitionError)
     async def transition(_: Request, exc: TransitionError) -> JSONResponse:
         return JSONResponse(_body("invalid_transition", str(exc)), status_code=409)
+
+    @app.exception_handler(RosterError)
+    async def roster(_: Request, exc: RosterError) -> JSONResponse:
+        if isinstance(exc, RosterConflictError):
+            return JSONResponse(_body("conflict", str(exc)), status_code=409)
+        return JSONResponse(_body("invalid_request", str(exc), fields=[{"field": exc.field, "problem": exc.problem}]),
+                            status_code=422)
 
     @app.exception_handler(KBValidationError)
     async def kb_invalid(_: Request, exc: KBValidationError) -> JSONResponse:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.replies import LintResult
 from assistant.service import Reply
 from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
+from kb.schema import OnCall
 
 MAX_MESSAGE = 4000
 
@@ -367,7 +368,7 @@ class PageOut(BaseModel):
     person: str
     phone: str
     channel: str
-    reason: str = Field(description="level1 or breach")
+    reason: str = Field(description="level1, breach, or warning (a deadline past its SLA warning share)")
     message: str
     created_at: datetime
     delivered: bool | None = Field(description="None until the channel answered; false with `error` when it failed")
@@ -387,6 +388,8 @@ class CallbackOut(BaseModel):
     tries: int = Field(description="Unanswered calls so far")
     script: str = Field(description="The callback script for the category, filled for the case and the agent")
     script_id: str | None
+    chat_score: int | None = Field(None, description="The score 1–5 the resident gave in the chat (a low one is "
+                                   "why the call is still needed)")
 
 
 class CallbackIn(BaseModel):
@@ -443,3 +446,23 @@ class ChatCompletionIn(BaseModel):
     model: str = Field(max_length=128)
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
+
+
+class RosterIn(BaseModel):
+    """A whole on-call roster to put in force, and the version it was edited from (lost updates are refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_version: int = Field(ge=0, description="The ``version`` the edit started from (0: the kb file's roster)")
+    roster: OnCall
+
+
+class RosterOut(BaseModel):
+    """The roster in force, where it comes from, and what a roster may name."""
+
+    version: int = Field(description="0 while the kb file's roster is in force; each save adds one")
+    source: Literal["kb", "database"]
+    author: str | None
+    saved_at: datetime | None
+    roster: OnCall
+    departments: list[str] = Field(description="Departments tickets are routed to (the only ones a roster may name)")
+    channels: list[str] = Field(description="How a person can be paged")

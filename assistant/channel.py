@@ -37,7 +37,11 @@ class ChannelAdapter(Protocol):
     name: str
 
     def send_text(self, external_id: str, account: str | None, text: str) -> None:
-        """Deliver ``text`` to the user (raises on failure)."""
+        """Deliver ``text`` to the user.
+
+        Raises:
+            ChannelError: The channel did not take it (the message names no secret).
+        """
 
 
 def receive(session: Session, service: AssistantService, message: Inbound, *, now: datetime) -> Reply | None:

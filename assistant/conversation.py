@@ -58,6 +58,7 @@ class ConversationState:
     ticket_category: str | None = None
     agent: AgentState = AgentState.NONE
     known: dict[str, str] = field(default_factory=dict)  # name/phone/address the resident gave outside a case
+    rating_ticket: str | None = None  # a resolution update invited a score 1–5 for this ticket
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -90,7 +91,7 @@ class ConversationState:
         except ValueError:
             agent = AgentState.NONE
         return cls(data.get("last_question"), parsed, data.get("ticket_number"), data.get("ticket_urgency"),
-                   data.get("ticket_category"), agent, dict(data.get("known") or {}))
+                   data.get("ticket_category"), agent, dict(data.get("known") or {}), data.get("rating_ticket"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +202,4 @@ Submit = Callable[[TicketRequest], str]
 History = Callable[[str], Sequence[HistoryItem]]
 Tickets = Callable[[], Sequence[TicketView]]
 Amend = Callable[[str, dict[str, str]], None]  # (ticket number, corrected fields) → stored with an audit event
+Rate = Callable[[str, int], None]  # (ticket number, score 1–5) → recorded like a callback's outcome

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from assistant.callbacks import rate_in_chat
 from assistant.conversation import TicketView
 from assistant.service import AssistantService, ConversationState, HistoryItem, Reply, TicketRequest
 from assistant.store import repository as repo
-from assistant.store.tables import Ticket, Turn
+from assistant.store.tables import Turn
 from assistant.types import ResidentProfile
+from assistant.updates import ticket_view
 from kb.schema import Urgency
 
 
@@ -85,13 +87,16 @@ def handle_turn(
 
     def tickets() -> Sequence[TicketView]:
         rows = repo.open_tickets_of(session, resident_id=resident_id, conversation_id=conversation.id)
-        return [_view(service, t) for t in rows]
+        return [ticket_view(service, t) for t in rows]
 
     def amend(number: str, fields: dict[str, str]) -> None:
         repo.amend_ticket(session, number=number, fields=fields, actor=actor, now=now)
 
+    def rate(number: str, score: int) -> None:
+        rate_in_chat(session, service, number=number, score=score, now=now)
+
     reply = service.handle(text, state=state, profile=profile, history=history, submit=submit, tickets=tickets,
-                           amend=amend)
+                           amend=amend, rate=rate)
     retrieved = [{"id": h.citation, "score": h.score, "dense": h.dense} for h in (reply.retrieval.hits
                                                                                   if reply.retrieval else ())]
     ticket_id = None
@@ -118,27 +123,3 @@ def handle_turn(
         created_at=now,
     )
     return reply, turn
-
-
-def _view(service: AssistantService, t: Ticket) -> TicketView:
-    """A ticket as the resident hears about it: status, who holds it, the live deadline, the problem in our words."""
-    due = next((d.due_at for d in t.deadlines if d.met_at is None and d.key.startswith("level")),
-               next((d.due_at for d in t.deadlines if d.met_at is None), None))
-    return TicketView(t.number or "", t.category, t.status, t.department, t.assignee, due,
-                      service.summary_of(t.description))
-
-
-def post_update(session: Session, service: AssistantService, *, number: str, note: str | None,
-                now: datetime) -> Turn | None:
-    """Tell the resident, in the conversation the ticket came from, that it moved (dispatched with who and when,
-    at work, resolved with the note, reopened) — SOP-TRACK-001#6. None when there is nothing to tell or nowhere
-    to tell it (a ticket an agent filed from the desk)."""
-    ticket = repo.get_ticket(session, number=number)
-    if ticket.conversation_id is None:
-        return None
-    text = service.turn_replies.update(_view(service, ticket), note, now)
-    if text is None:
-        return None
-    return repo.add_update(session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, number=number,
-                           text=text, now=now)
-

@@ -6,6 +6,9 @@ AssistantError
  │    ├── TransitionError     the lifecycle forbids the move, or its checks fail
  │    ├── MissingFieldError   a mandatory field is empty (seed 1.3 null check)
  │    └── TicketNotFoundError no such ticket (or not the caller's)
+ ├── RosterError          an on-call roster names a department or person nobody can page
+ │    └── RosterConflictError  someone saved the roster since it was read
+ ├── ChannelError         an outside channel (WeChat Work) did not take a message
  └── ComposerError        an LLM failed (callers fall back to the extractive answer)
 """
 
@@ -54,3 +57,26 @@ class ConversationNotFoundError(AssistantError):
 
 class ComposerError(AssistantError):
     """The optional LLM failed or answered outside the retrieved entries."""
+
+
+class RosterError(AssistantError):
+    """An on-call roster the pager could not use; ``field`` is the path of the bad value."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class RosterConflictError(RosterError):
+    """The roster was saved by someone else since the caller read it (no save is lost silently)."""
+
+    def __init__(self, base_version: int, current_version: int) -> None:
+        super().__init__("base_version", f"the roster was edited from version {base_version}, but version "
+                         f"{current_version} is now in force; reload it and apply your change again")
+        self.base_version = base_version
+        self.current_version = current_version
+
+
+class ChannelError(AssistantError):
+    """An outside channel did not take a message (the message names the call and the provider's code, no secrets)."""

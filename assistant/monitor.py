@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.courier import Courier
 from assistant.paging import Pager
 from assistant.store import leases
 from assistant.store import repository as repo
@@ -28,6 +29,8 @@ class SweepResult:
     warnings: int
     breaches: int
     pages: int = 0
+    posted: int = 0   # held resident updates posted (quiet hours over)
+    sent: int = 0     # messages sent to residents' outside channels
 
 
 LEASE = "sla-monitor"
@@ -42,9 +45,10 @@ class SlaMonitor:
 
     def __init__(self, sessions: sessionmaker[Session], rules: Rules, *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), interval: float = 30.0,
-                 pager: Pager | None = None) -> None:
+                 pager: Pager | None = None, courier: Courier | None = None) -> None:
         self._sessions = sessions
         self._pager = pager
+        self._courier = courier
         self._wake = threading.Event()
         self._rules = rules
         self._clock = clock
@@ -96,10 +100,13 @@ class SlaMonitor:
                                           now=now)
         # pages after the sweep, so a deadline breached in this pass pages the person on call in the same pass
         paged = self._pager.run_once().written if self._pager is not None else 0
-        return SweepResult(warnings, breaches, paged)
+        delivered = self._courier.run_once() if self._courier is not None else None
+        return SweepResult(warnings, breaches, paged, delivered.posted if delivered else 0,
+                           delivered.sent if delivered else 0)
 
     def poke(self) -> None:
-        """Run the next pass now (a level-1 ticket was just filed: its page must not wait for the interval)."""
+        """Run the next pass now (a level-1 ticket was just filed: its page must not wait for the interval; a
+        message for a resident's channel was written: it goes out now, not at the next interval)."""
         self._wake.set()
 
     def start(self) -> None:

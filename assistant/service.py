@@ -19,6 +19,7 @@ from assistant.conversation import (
     ConversationState,
     History,
     HistoryItem,
+    Rate,
     Reply,
     Submit,
     TicketRequest,
@@ -121,6 +122,7 @@ class AssistantService:
         submit: Submit | None = None,
         tickets: Tickets | None = None,
         amend: Amend | None = None,
+        rate: Rate | None = None,
     ) -> Reply:
         """Handle one resident message.
 
@@ -129,7 +131,8 @@ class AssistantService:
            a request for a person, a report, or a question,
         3. a report fills the ticket draft and asks for what is missing, one field at a time; a complete draft
            is submitted through ``submit`` and the reply commits its deadline; a question is answered from the
-           KB, or handed to a person when the KB does not cover it.
+           KB, or handed to a person when the KB does not cover it; a score after a resolution update is
+           recorded through ``rate``.
         """
         state = state or ConversationState()
         triage = self.triager.assess(text)
@@ -138,7 +141,8 @@ class AssistantService:
         if self.turns.small_talk(text) is not None:  # pleasantries only ("有人吗？？？") are never a report
             triage = replace(triage, intent=Intent.QUESTION, urgency=Urgency.LEVEL_4, issues=())
         reading = self.turns.classify(text, triage, TurnContext(missing[0] if missing else None, case is not None,
-                                                                state.ticket_number, bool(state.known)))
+                                                                state.ticket_number, bool(state.known),
+                                                                state.rating_ticket is not None))
         kind = reading.kind
         report = kind in (TurnKind.EMERGENCY, TurnKind.REPORT, TurnKind.COMPLAINT) or bool(
             triage.signals.get(TriggerKind.SAFETY_COMPLAINT))
@@ -150,6 +154,8 @@ class AssistantService:
         if state.agent is AgentState.JOINED and kind is not TurnKind.EMERGENCY:
             # an agent holds the conversation: the assistant stays silent, the agent sees the message
             return self._say("", triage, decision, state, kind)
+        if kind is TurnKind.RATING and reading.score is not None and state.rating_ticket:
+            return self._rated(state.rating_ticket, reading.score, triage, decision, state, rate)
         if draft is not None and report:
             return self.intake.report(text, triage, decision, draft, related, state, submit, kind)
         if draft is not None and case is not None:
@@ -204,6 +210,15 @@ class AssistantService:
         what = "、".join(f"{labels.get(k, k)}{v}" for k, v in fields.items()) or "您的信息"
         body = self.turn_replies.text("corrected" if kind is TurnKind.CORRECTION else "slot_ack", what=what)
         return self._say(body, triage, decision, replace(state, known={**state.known, **fields}), kind)
+
+    def _rated(self, number: str, score: int, triage: Triage, decision: Decision, state: ConversationState,
+               rate: Rate | None) -> Reply:
+        """The resident scored a resolved ticket: recorded, thanked; a low score is not closed and an agent calls."""
+        if rate is not None:
+            rate(number, score)
+        use = "rating_thanks" if score >= self.turn_replies.satisfied_min else "rating_low"
+        body = self.turn_replies.text(use, ticket_no=number, score=str(score))
+        return self._say(body, triage, decision, replace(state, rating_ticket=None), TurnKind.RATING)
 
     def _person(self, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
         """The resident asked for a person: wait for an agent, or book a callback outside the agents' hours."""

@@ -78,4 +78,9 @@ class AssistantSettings(BaseModel):
     db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a connection, then 503")
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
-    sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes")
+    sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes (pages, held updates "
+                                "and channel messages go out in the same pass)")
+    quiet_hours: str | None = Field(
+        None, pattern=r"^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$",
+        description="Overrides the kb value chat.quiet_hours (HH:MM-HH:MM local time, or 'off'): non-urgent "
+                    "updates to residents that come up inside it wait until it ends; unset = the kb value")

@@ -21,6 +21,9 @@ _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [微笑] [捂�
 _WRONG_VALUE = re.compile(r"(?:不是|打成|写成|输成|误写成?)\s*[^,，。.!！?？\s]+|\bnot\s+\S+|"
                           r"[0-9一二三四五六七八九零〇幺]{3,4}(?=\s*(?:不对|错了|是错的))", re.I)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
+_SCORE = re.compile(r"(?:我)?(?:给你们|给您|给你|给)?(?:打|评)?(?:个)?([1-5一二两三四五])(?:分|星|颗星)?(?:好评)?")
+_PARTICLES = re.compile(r"[了啊呀哈呢啦哦吧嘛哟的]+$")
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 
 
 def _size(core: str) -> int:
@@ -44,6 +47,7 @@ class TurnKind(StrEnum):
     STATUS = "status"
     PERSON = "person"
     CHITCHAT = "chitchat"
+    RATING = "rating"
 
     @property
     def small_talk(self) -> bool:
@@ -59,6 +63,7 @@ class TurnContext:
     case_open: bool = False           # a ticket is being filled in
     ticket: str | None = None         # a ticket filed in this conversation
     known: bool = False               # the resident gave a name, phone or address earlier in the conversation
+    rating_open: bool = False         # a resolution update invited a score 1–5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class TurnReading:
     kind: TurnKind
     cue: str
     fields: dict[str, str]
+    score: int | None = None          # a rating's score (TurnKind.RATING)
 
 
 _UNIT = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})\s*单元")
@@ -111,6 +117,7 @@ class TurnClassifier:
         self._correction = prep(rules.correction)
         self._chitchat = prep(rules.chitchat)
         self._property = prep(rules.property_words)
+        self._ratings = {_NOISE.sub("", norm(w).lower()): score for w, score in rules.ratings.items()}
 
     def core(self, text: str) -> str:
         """The message without punctuation, spaces and case (traditional script made simplified)."""
@@ -126,6 +133,18 @@ class TurnClassifier:
                     removed.append(w)
                     core = core.replace(w, "")
         return _EMOJI.sub("", core), tuple(removed)
+
+    def rating(self, text: str) -> int | None:
+        """The score 1–5 a message gives, when that is all it says ("5分", "给你们打五星", "非常满意，谢谢")."""
+        core = _EMOJI.sub("", self.core(_WECHAT_EMOJI.sub("", text)))
+        polite = _PARTICLES.sub("", self._strip(core, self._thanks)[0])  # "非常满意，辛苦师傅了" → 非常满意
+        for candidate in (core, polite):
+            if candidate in self._ratings:
+                return self._ratings[candidate]
+            m = _SCORE.fullmatch(candidate)
+            if m:
+                return int(m.group(1)) if m.group(1).isdigit() else _DIGITS[m.group(1)]
+        return None
 
     def about_property(self, text: str) -> bool:
         """Whether the message mentions anything a property company deals with (else it is chit-chat)."""
@@ -203,7 +222,8 @@ class TurnClassifier:
     def classify(self, text: str, triage: Triage, context: TurnContext) -> TurnReading:
         """Decide what the turn is.
 
-        Order matters: an emergency first (safety), then field replies while a ticket is being filled in,
+        Order matters: an emergency first (safety), a score after a resolution update, then field replies while a
+        ticket is being filled in,
         corrections, requests for a person, status queries, pleasantries, chit-chat, and finally what
         triage says (report, complaint or question).
         """
@@ -212,6 +232,8 @@ class TurnClassifier:
         problem = triage.intent is Intent.REPORT
         if triage.intent is Intent.EMERGENCY:
             return TurnReading(TurnKind.EMERGENCY, "triage level 1", fields)
+        if context.rating_open and not context.case_open and (score := self.rating(text)) is not None:
+            return TurnReading(TurnKind.RATING, f"score {score}", fields, score)
         pleasantry = self.small_talk(text)
         if pleasantry is not None:
             return TurnReading(pleasantry, "pleasantries only", fields)

@@ -39,6 +39,8 @@ class TurnReplies:
         callback = kb.values.get("chat.agent_callback")
         self.hours = str(hours.value) if hours else "08:00-22:00"
         self.callback = str(callback.value) if callback else "次日上午"
+        satisfied = kb.values.get("ops.rating_satisfied_min")
+        self.satisfied_min = int(str(satisfied.value)) if satisfied else 4  # a chat score this high closes
         self._zone: tzinfo = local_zone(kb.values)
         start, _, end = self.hours.partition("-")
         self._open = time.fromisoformat(start.strip())

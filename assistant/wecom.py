@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from assistant.errors import ChannelError
+
 _TOKEN_EXPIRED = {40014, 42001}
 _SECRET_PARAMS = re.compile(r"(corpsecret|access_token|secret|key)=[^&\s\"']+", re.IGNORECASE)
 
@@ -35,7 +37,7 @@ if not any(isinstance(f, _RedactSecrets) for f in _HTTPX_LOG.filters):
 
 
 
-class WeComError(Exception):
+class WeComError(ChannelError):
     """A WeChat Work call failed (endpoint and errcode, no secrets)."""
 
 

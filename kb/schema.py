@@ -406,7 +406,7 @@ CHAT_SCRIPT_TAGS = frozenset({
     "status_pending", "agent_waiting", "agent_off_hours", "slot_ack", "corrected", "not_found",
     "not_found_off_hours", "report_ack", "level1_ack", "emergency_notice", "vulnerable_note", "safety_note",
     "attachments", "guidance", "repeat_note", "service_note", "just_filed",
-    "update_dispatched", "update_in_progress", "update_resolved", "update_reopened",
+    "update_dispatched", "update_in_progress", "update_resolved", "update_reopened", "rating_thanks", "rating_low",
 })
 
 
@@ -423,6 +423,9 @@ class TurnRules(_Strict):
     chitchat: list[Text] = Field(min_length=1)
     property_words: list[Text] = Field(min_length=1, description="A not-found question naming none is chit-chat")
     summary_stopwords: list[Text] = Field(default_factory=list, description="Generic words a ticket summary skips")
+    ratings: dict[Text, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, description="Words a resident rates a resolved ticket with (非常满意 → 5); digits "
+        "1–5 with 分/星 are read without a table")
     status_max_chars: int = Field(24, gt=0, le=200)
     small_talk_max_chars: int = Field(16, gt=0, le=100)
 
@@ -454,8 +457,8 @@ class PagingChannel(StrEnum):
 class OnCallPerson(_Strict):
     """One person on a department's roster."""
 
-    name: str = Field(min_length=1, max_length=64)
-    phone: str = Field(pattern=r"^1\d{10}$")
+    name: Text = Field(max_length=64)
+    phone: str = Field(pattern=r"^1\d{10}$", description="Mobile number, 11 digits")
     channel: PagingChannel = PagingChannel.CONSOLE
     wecom_user: str | None = Field(None, description="The person's WeChat Work userid (channel wecom)")
     hours: str | None = Field(None, pattern=_HOURS, description="On duty HH:MM-HH:MM local time; empty = always "

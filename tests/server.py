@@ -25,8 +25,9 @@ class ServerProcess:
     """``python -m api.cli serve`` on a free local port with the given WUYE_* environment."""
 
     def __init__(self, env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> None:
+        # quiet hours off: tests expect updates at once whatever the wall clock says (test_updates.py holds them)
         self.env = {**os.environ, "WUYE_API__CHAT_RATE": "100000/minute", "WUYE_API__LOGIN_RATE": "100000/minute",
-                    **env}
+                    "WUYE_ASSISTANT__QUIET_HOURS": "off", **env}
         self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
-from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff
+from api.deps import AssistantDep, PrincipalDep, SessionDep, Staff, UpdatesDep
 from api.errors import ApiError
 from api.schemas import AgentMessageIn, HandoffOut, LintIn, LintOut, ReleaseIn, SuggestIn, TicketOut, TurnOut
 from assistant.advice import CaseAdvice
@@ -91,9 +91,11 @@ def join(conversation_id: str, session: SessionDep, principal: Staff) -> Handoff
 
 
 @router.post("/conversations/{conversation_id}/messages", response_model=TurnOut)
-def agent_message(conversation_id: str, body: AgentMessageIn, session: SessionDep, assistant: AssistantDep,
-                  principal: Staff) -> TurnOut:
-    """Send the resident a message (the agent must hold the conversation; banned phrases are refused)."""
+def agent_message(conversation_id: str, body: AgentMessageIn, request: Request, session: SessionDep,
+                  assistant: AssistantDep, updates: UpdatesDep, principal: Staff,
+                  background: BackgroundTasks) -> TurnOut:
+    """Send the resident a message (the agent must hold the conversation; banned phrases are refused); a resident
+    writing from WeChat gets it there too."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         raise ApiError(404, f"conversation {conversation_id} not found", code="not_found")
@@ -102,8 +104,10 @@ def agent_message(conversation_id: str, body: AgentMessageIn, session: SessionDe
     found = [f for f in ReplyLinter(assistant.rules).run(body.text, situations=()).findings if f.kind == "banned"]
     if found:
         raise ApiError(422, "；".join(f"{f.message} → {f.suggestion}" for f in found), code="banned_phrase")
-    t = repo.add_agent_message(session, conversation=conv, agent=principal.name, text=body.text,
-                               now=datetime.now(UTC))
+    t, message = updates.agent_said(session, conversation=conv, agent=principal.name, text=body.text,
+                                    now=datetime.now(UTC))
+    if message is not None:
+        background.add_task(request.app.state.monitor.poke)  # after the commit: send it to their WeChat now
     return TurnOut.of(t)
 
 

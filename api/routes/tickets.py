@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 
-from api.deps import AssistantDep, PrincipalDep, Resident, SessionDep, Staff
+from api.deps import AssistantDep, PrincipalDep, Resident, SessionDep, Staff, UpdatesDep
 from api.errors import ApiError
 from api.schemas import AssignIn, EventOut, RatingIn, TicketCreateIn, TicketDetailOut, TicketOut, TransitionIn
-from assistant.desk import post_update
 from assistant.errors import MissingFieldError
 from assistant.sla import callback_deadline, deadlines_for
 from assistant.store import repository as repo
@@ -82,7 +81,7 @@ def create(body: TicketCreateIn, request: Request, session: SessionDep, assistan
 
 @router.post("/{number}/transition", response_model=TicketDetailOut)
 def transition(number: str, body: TransitionIn, request: Request, session: SessionDep, assistant: AssistantDep,
-               principal: Staff) -> TicketDetailOut:
+               updates: UpdatesDep, principal: Staff, background: BackgroundTasks) -> TicketDetailOut:
     """Move a ticket (dispatch needs an assignee, resolve needs a photo and a note, …); 409 names the check."""
     target = TicketStatus(body.to)
     now = datetime.now(UTC)
@@ -92,7 +91,9 @@ def transition(number: str, body: TransitionIn, request: Request, session: Sessi
         callback = callback_deadline(assistant.rules, category=Category(current.category), resolved_at=now)
     repo.transition(session, number=number, target=target, actor=principal.name, now=now, note=body.note,
                     assignee=body.assignee, photos=body.photos, callback=callback)
-    post_update(session, assistant, number=number, note=body.note, now=now)  # the resident hears it in the chat
+    told = updates.ticket_moved(session, number=number, note=body.note, now=now)  # the resident hears it
+    if told is not None and told.channel and told.turn_id:
+        background.add_task(request.app.state.monitor.poke)  # after the commit: send it to their WeChat now
     return ticket(number, request, session, principal)
 
 

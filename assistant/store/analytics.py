@@ -48,6 +48,8 @@ def dashboard(session: Session, *, period: str, now: datetime, buckets: int = 12
         "not_solved": sum(any(n.startswith("回访：问题未解决") for n in ns) for ns in notes),
         "unreachable": sum(any(n.startswith("回访未接通：") for n in ns) for ns in notes),
     }
+    chat_scores = [t.satisfaction for t, ns in zip(tickets, notes, strict=True)
+                   if t.satisfaction is not None and any("业主在线评价" in n for n in ns)]
     series: dict[str, int] = defaultdict(int)
     for i in range(buckets):
         start = since + span * i
@@ -69,5 +71,7 @@ def dashboard(session: Session, *, period: str, now: datetime, buckets: int = 12
         "repeat_complaint_rate": repeats / len(tickets) if tickets else None,
         "satisfaction": sum(rated) / len(rated) if rated else None,
         "callbacks": callbacks,
+        "chat_ratings": {"count": len(chat_scores),  # scores residents gave in the chat after the resolution update
+                         "average": sum(chat_scores) / len(chat_scores) if chat_scores else None},
         "series": dict(series),
     }

@@ -21,12 +21,16 @@ _SETTLED = (TicketStatus.RESOLVED.value, TicketStatus.CALLBACK_DONE.value, Ticke
 
 
 def to_page(session: Session) -> list[tuple[Ticket, list[Page]]]:
-    """Tickets that need someone on call — level 1, or a deadline breached — with no acknowledged page yet."""
+    """Tickets that need someone on call — level 1, a deadline breached, or a running deadline past its warning
+    share — with no acknowledged page yet."""
     acked = exists().where(Page.ticket_id == Ticket.id, Page.acked_at.is_not(None))
     breached = exists().where(DeadlineRow.ticket_id == Ticket.id, DeadlineRow.breached_at.is_not(None))
+    at_risk = exists().where(DeadlineRow.ticket_id == Ticket.id, DeadlineRow.warned_at.is_not(None),
+                             DeadlineRow.met_at.is_(None))
     tickets = session.scalars(
-        select(Ticket).where(Ticket.number.is_not(None), Ticket.status.not_in(_SETTLED),
-                             or_(Ticket.urgency == 1, breached), ~acked).order_by(Ticket.id)).all()
+        select(Ticket).options(selectinload(Ticket.deadlines))
+        .where(Ticket.number.is_not(None), Ticket.status.not_in(_SETTLED),
+               or_(Ticket.urgency == 1, breached, at_risk), ~acked).order_by(Ticket.id)).all()
     if not tickets:
         return []
     rows = session.scalars(select(Page).where(Page.ticket_id.in_([t.id for t in tickets]))

@@ -254,7 +254,7 @@ class Page(Base):
     phone: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(64))   # the channel's id of the person (WeChat Work userid)
-    reason: Mapped[str] = mapped_column(String(16))            # level1 | breach
+    reason: Mapped[str] = mapped_column(String(16))            # level1 | breach | warning
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered: Mapped[bool | None] = mapped_column(Boolean)   # None until the notifier answered
@@ -296,3 +296,37 @@ class ChannelCursor(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str] = mapped_column(String(256))
+
+
+class OnCallRoster(Base):
+    """One saved version of the on-call roster (an ``OnCall`` document); the newest is in force."""
+
+    __tablename__ = "oncall_roster"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    roster: Mapped[dict[str, Any]] = mapped_column()
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResidentMessage(Base):
+    """A message the resident is told without asking (a ticket update, an agent's words): posted into their
+    conversation when due (``turn_id``), and sent to their outside channel when they write from one."""
+
+    __tablename__ = "resident_message"
+    __table_args__ = (Index("ix_resident_message_due", "turn_id", "deliver_at"),
+                      Index("ix_resident_message_outbox", "sent", "channel"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    kind: Mapped[str] = mapped_column(String(16))           # dispatched | in_progress | resolved | reopened | agent
+    text: Mapped[str] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean)           # level 1: never held through quiet hours
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deliver_at: Mapped[datetime] = mapped_column()          # not before (the end of quiet hours, or at once)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turn.id"))  # None while held
+    channel: Mapped[str | None] = mapped_column(String(16))             # None: the web chat only
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    account: Mapped[str | None] = mapped_column(String(64))
+    sent: Mapped[bool | None] = mapped_column(Boolean)      # None until the channel answered
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()

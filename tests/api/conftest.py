@@ -11,7 +11,9 @@ from api.settings import Settings
 
 @pytest.fixture
 def app_settings(database_url: str, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings(_env_file=None, assistant={"database_url": database_url},
+    # quiet hours off: these tests move tickets at the wall clock's time and expect the resident to hear it at
+    # once (tests/assistant/test_updates.py holds updates through quiet hours on a controllable clock)
+    return Settings(_env_file=None, assistant={"database_url": database_url, "quiet_hours": "off"},
                     api={"sla_monitor": False, "login_rate": "1000/minute", "chat_rate": "1000/minute",
                          "photo_dir": str(tmp_path / "photos")})
 

@@ -51,6 +51,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("post", "/api/kb/ingest", None, frozenset({"admin"})),
     ("get", "/api/kb/ingest", None, frozenset({"admin"})),
     ("post", "/api/kb/documents", None, frozenset({"admin"})),
+    ("get", "/api/admin/oncall", None, frozenset({"admin"})),
+    ("put", "/api/admin/oncall", {"base_version": 0, "roster": {"departments": {}}}, frozenset({"admin"})),
     ("get", "/api/dashboard", None, frozenset({"manager", "admin"})),
     ("get", "/api/quiz/scenarios", None, TRAINERS),
     ("post", "/api/quiz", {"title": "t", "count": 1, "assignees": ["agent"]}, TRAINERS),

@@ -103,7 +103,7 @@ def test_agent_sees_the_emergency_first_with_a_countdown(page_for) -> None:
 
 def test_manager_dashboard_charts_render(page_for) -> None:
     page = page_for("manager", "/manager")
-    page.wait_for_function("document.querySelectorAll('.kpi').length === 7")
+    page.wait_for_function("document.querySelectorAll('.kpi').length === 8")
     page.wait_for_function("Object.values(Chart.instances).length === 4", timeout=10000)
     sizes = page.evaluate("Object.values(Chart.instances).map(c => c.width * c.height)")
     assert all(s > 0 for s in sizes)
@@ -292,3 +292,46 @@ def test_an_agent_completes_a_callback_and_the_dashboard_counts_it(page_for) -> 
     manager.wait_for_selector("#kpis .kpi", timeout=20000)
     manager.wait_for_function("document.querySelector('#kpis').textContent.includes('回访')", timeout=10000)
     assert "满意/未解决/未接通" in (manager.text_content("#kpis") or "")
+
+
+def test_an_admin_edits_the_on_call_roster_and_a_bad_phone_is_marked(page_for) -> None:
+    admin = page_for("admin", "/admin")
+    row = "#roster-departments fieldset[data-dept='工程部'] tbody tr:first-child"
+    admin.wait_for_selector(row, timeout=20000)
+    admin.fill(f"{row} input[name=name]", "周工（白班）")
+    admin.fill(f"{row} input[name=phone]", "1391111222")  # ten digits
+    admin.fill(f"{row} input[name=hours]", "07:30-19:30")
+    admin.click("#roster-save")
+    admin.wait_for_selector(f"{row} input[name=phone].invalid", timeout=10000)
+    assert "roster.departments.工程部.0.phone" in (admin.text_content("#roster-error") or "")
+    admin.fill(f"{row} input[name=phone]", "13911112222")
+    admin.click("#roster-save")
+    admin.wait_for_function("document.querySelector('#roster-status').textContent.includes('已保存')", timeout=10000)
+    assert not admin.text_content("#roster-error")
+    _shot(admin, "admin-oncall-roster")
+    admin.reload()
+    admin.wait_for_selector(row, timeout=20000)
+    assert admin.input_value(f"{row} input[name=name]") == "周工（白班）"
+    assert admin.input_value(f"{row} input[name=phone]") == "13911112222"
+    assert admin.input_value(f"{row} input[name=hours]") == "07:30-19:30"
+    assert "系统管理员" in (admin.text_content("#roster-meta") or "")
+
+
+def test_a_resident_rates_in_the_chat_and_the_dashboard_shows_it(page_for) -> None:
+    resident, agent, number = _report_and_open(page_for, "书房的插座没电了，8栋2单元602，孙丽13544445555")
+    _move(agent, "dispatched", assignee="王师傅")
+    _move(agent, "in_progress")
+    _move(agent, "resolved", note="更换了插座面板", photo="after.jpg")
+    resident.wait_for_function(
+        "[...document.querySelectorAll('.msg.update')].some((m) => m.textContent.includes('1到5分'))", timeout=10000)
+    resident.fill("#chat-input", "5分，谢谢师傅")
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_function(
+        f"[...document.querySelectorAll('#messages .msg.bot')].some((m) => m.textContent.includes('感谢您的评价')"
+        f" && m.textContent.includes('{number}'))", timeout=20000)
+    _shot(resident, "resident-chat-rating")
+    manager = page_for("manager", "/manager")
+    manager.wait_for_selector("#kpis .kpi", timeout=20000)
+    manager.wait_for_function("document.querySelector('#kpis').textContent.includes('业主在线评价')", timeout=20000)
+    kpi = manager.locator("#kpis .kpi", has_text="业主在线评价").text_content() or ""
+    assert "条" in kpi and "0 条" not in kpi and "分" in kpi

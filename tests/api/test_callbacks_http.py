@@ -53,3 +53,34 @@ def test_callback_tasks_and_their_three_outcomes(client, login) -> None:
 
     d = client.get("/api/dashboard?period=day", headers=login("manager")).json()
     assert d["callbacks"] == {"satisfied": 1, "not_solved": 1, "unreachable": 1} and d["satisfaction"] == 5
+
+
+def test_the_resident_rates_in_the_chat_and_the_dashboard_counts_it(client, login) -> None:
+    resident = login("resident")
+    scores = {}
+    for text, score in (("卫生间水龙头一直滴水，3栋2单元501，王女士13912345678", "5分，谢谢师傅"),
+                        ("客厅灯不亮了，3栋2单元501，王女士13912345678", "2分")):
+        r = client.post("/api/chat", json={"message": text}, headers=resident)
+        number, conversation = r.json()["ticket_number"], r.json()["conversation_id"]
+        agent = login("agent")
+        for step in [{"to": "dispatched", "assignee": "张师傅"}, {"to": "in_progress"},
+                     {"to": "resolved", "photos": ["after.jpg"], "note": "更换阀芯"}]:
+            assert client.post(f"/api/tickets/{number}/transition", json=step, headers=agent).status_code == 200
+        turns = client.get(f"/api/conversations/{conversation}", headers=resident).json()["turns"]
+        assert "1到5分" in turns[-1]["answer"]  # the resolution update asks for a score
+        r = client.post("/api/chat", json={"message": score, "conversation_id": conversation}, headers=resident)
+        assert r.status_code == 200 and number in r.json()["reply"], r.text
+        scores[number] = r.json()["reply"]
+    happy, unhappy = scores
+    assert "感谢您的评价（5分）" in scores[happy] and "不关闭" in scores[unhappy]
+    agent = login("agent")
+    closed = client.get(f"/api/tickets/{happy}", headers=agent).json()
+    assert (closed["status"], closed["satisfaction"]) == ("closed", 5)
+    assert any("业主在线评价" in (e["note"] or "") and e["actor"] == "业主" for e in closed["events"])
+    kept = client.get(f"/api/tickets/{unhappy}", headers=agent).json()
+    assert (kept["status"], kept["satisfaction"]) == ("resolved", 2)  # not satisfied: not closed, an agent calls
+    tasks = {t["ticket_number"]: t for t in client.get("/api/agent/callbacks", headers=agent).json()}
+    assert happy not in tasks and tasks[unhappy]["chat_score"] == 2
+    d = client.get("/api/dashboard?period=day", headers=login("manager")).json()
+    assert d["chat_ratings"] == {"count": 2, "average": 3.5}
+    assert d["callbacks"]["satisfied"] == 1 and d["satisfaction"] == 3.5

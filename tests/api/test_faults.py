@@ -3,6 +3,9 @@ ticket transitions, and the database going away and coming back. SQLite and Post
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.store.tables import DeadlineRow, Ticket, TicketEvent, Turn
-from tests.server import ServerProcess
+from tests.server import ServerProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -184,3 +190,85 @@ def test_database_outage_fails_fast_with_503_and_recovers(real_index_dir: Path, 
         server.stop()
     finally:
         pg.destroy()
+
+
+class PageReceiver:
+    """A webhook endpoint on a real local HTTP server: checks the HMAC signature and records every page it gets."""
+
+    def __init__(self, key: str) -> None:
+        self.pages: list[dict[str, Any]] = []
+        app = FastAPI()
+
+        @app.post("/pages")
+        async def page(request: Request) -> JSONResponse:
+            raw = await request.body()
+            expected = "sha256=" + hmac.new(key.encode(), raw, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(request.headers.get("X-Wuye-Signature", ""), expected):
+                return JSONResponse({"error": "bad signature"}, status_code=403)
+            self.pages.append(json.loads(raw))
+            return JSONResponse({"ok": True})
+
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/pages"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+
+    def who(self, number: str) -> list[str]:
+        return [p["person"] for p in self.pages if p["ticket"] == number]
+
+    def wait_for(self, number: str, count: int, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.who(number)) < count:
+            assert time.monotonic() < deadline, f"pages for {number} so far: {self.who(number)}"
+            time.sleep(0.3)
+        return self.who(number)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+def test_killed_mid_escalation_the_restarted_server_resumes_the_paging_once(real_index_dir: Path, model_dir: Path,
+                                                                           tmp_path: Path) -> None:
+    """A level-1 page goes out, nobody acknowledges, the server is SIGKILLed before the next round: the restarted
+    server (same SQLite file) sends the next round at its time, once, and never sends the first one again."""
+    receiver = PageReceiver("hook-key")
+    server = _server(f"sqlite:///{tmp_path / 'paging.db'}", real_index_dir, model_dir, tmp_path,
+                     WUYE_ASSISTANT__NOTIFY__WEBHOOK_URL=receiver.url,
+                     WUYE_ASSISTANT__NOTIFY__WEBHOOK_SECRET="hook-key").start()
+    try:
+        admin = server.login("admin")
+        current = httpx.get(f"{server.base}/api/admin/oncall", headers=admin, timeout=30).json()
+        people = [{"name": "甲工", "phone": "13900000101", "channel": "webhook"},
+                  {"name": "乙工", "phone": "13900000102", "channel": "webhook"}]
+        roster = {"ack_minutes": 1, "duty_manager": {"name": "丙经理", "phone": "13900000109", "channel": "webhook"},
+                  "departments": {d: people for d in current["roster"]["departments"]}}
+        r = httpx.put(f"{server.base}/api/admin/oncall", headers=admin, timeout=30,
+                      json={"base_version": current["version"], "roster": roster})
+        assert r.status_code == 200, r.text
+        r = httpx.post(f"{server.base}/api/chat", headers=server.login("resident"), timeout=60,
+                       json={"message": "家里燃气味很大，6栋1单元302，周敏13877776666"})
+        number = r.json()["ticket_number"]
+        assert number and r.json()["urgency"] == 1, r.text
+        assert receiver.wait_for(number, 1, timeout=30) == ["甲工"]  # round 1, at once
+        filed = time.monotonic()
+
+        server.kill()  # SIGKILL: round 2 (the backup and the manager) is due a minute after round 1
+        server.start()  # same database; the new process takes the monitor's lease once the old one expires
+        assert receiver.who(number).count("甲工") == 1  # the restart did not send round 1 again
+        paged = receiver.wait_for(number, 3, timeout=120)
+        assert time.monotonic() - filed >= 55  # not before its time
+        time.sleep(5)  # five more passes of the monitor
+        assert receiver.who(number) == paged and paged[0] == "甲工" and sorted(paged[1:]) == ["丙经理", "乙工"]
+        agent = server.login("agent")
+        pages = httpx.get(f"{server.base}/api/agent/pages", headers=agent, timeout=30).json()
+        assert sorted((p["attempt"], p["person"], p["delivered"]) for p in pages if p["ticket_number"] == number) == [
+            (1, "甲工", True), (2, "丙经理", True), (2, "乙工", True)]
+        assert httpx.post(f"{server.base}/api/agent/pages/{number}/ack", headers=agent,
+                          timeout=30).json()["acknowledged"] == 3
+    finally:
+        server.kill()
+        receiver.close()

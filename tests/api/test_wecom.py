@@ -82,7 +82,7 @@ def wecom() -> Iterator[WeComStandIn]:
 
 @pytest.fixture
 def channel_app(database_url, tmp_path, service, wecom):  # type: ignore[no-untyped-def]
-    settings = Settings(_env_file=None, assistant={"database_url": database_url},
+    settings = Settings(_env_file=None, assistant={"database_url": database_url, "quiet_hours": "off"},
                         api={"sla_monitor": False, "photo_dir": str(tmp_path / "photos"),
                              "wecom": {"enabled": True, "corp_id": CORP, "token": TOKEN, "aes_key": AES,
                                        "secret": "kf-secret", "base_url": wecom.base}})
@@ -164,6 +164,35 @@ def test_a_wechat_user_who_gives_a_residents_phone_is_bound_to_that_resident(cha
         conversation = s.get(Conversation, user.conversation_id)
         assert user.resident_id is not None and conversation is not None
         assert conversation.resident_id == user.resident_id and conversation.channel == "wecom"
+
+
+def test_a_wechat_residents_ticket_updates_and_the_agents_messages_reach_wechat(channel_app, wecom) -> None:
+    app, client = channel_app
+    wecom.message("u-1", "wm-user-U", "卫生间水龙头一直滴水，3栋2单元501，王女士13912345678")
+    params, body = _event(WeChatCrypto(TOKEN, AES, CORP))
+    assert client.post("/api/channels/wecom/callback", params=params, content=body).status_code == 200
+    filed = re.search(r"GD\d{8}-\d{6}", wecom.sent[-1]["text"]["content"])
+    assert filed, wecom.sent
+    number = filed.group(0)
+    r = client.post("/api/auth/login", json={"username": "agent", "password": "wuye-demo"})
+    agent = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    client.cookies.clear()
+    r = client.post(f"/api/tickets/{number}/transition", json={"to": "dispatched", "assignee": "张师傅"}, headers=agent)
+    assert r.status_code == 200, r.text
+    assert app.state.monitor.run_once().sent == 1  # (the server runs this pass at once, woken by the move)
+    update = wecom.sent[-1]
+    assert update["touser"] == "wm-user-U" and update["open_kfid"] == KF
+    assert number in update["text"]["content"] and "张师傅" in update["text"]["content"]
+    with app.state.sessions() as s:
+        conversation = s.scalars(select(ChannelUser).where(ChannelUser.external_id == "wm-user-U")).one().conversation_id
+    assert client.post(f"/api/agent/conversations/{conversation}/join", headers=agent).status_code == 200
+    said = "您好，我是客服小李，张师傅大约十分钟后到，请您留意电话。"
+    r = client.post(f"/api/agent/conversations/{conversation}/messages", json={"text": said}, headers=agent)
+    assert r.status_code == 200, r.text
+    assert app.state.monitor.run_once().sent == 1
+    assert (wecom.sent[-1]["touser"], wecom.sent[-1]["text"]["content"]) == ("wm-user-U", said)
+    assert app.state.monitor.run_once().sent == 0  # each message once
+    assert len(wecom.sent) == 3
 
 
 def test_the_channel_is_off_unless_enabled(client) -> None:

@@ -163,6 +163,29 @@ def test_a_resolved_ticket_is_not_paged_and_a_breached_one_is(sessions, real_kb,
         assert [(p.ticket.number, p.reason, p.person) for p in pages] == [(late, "breach", "孙队长（白班）")]
 
 
+def test_an_sla_warning_pages_the_person_on_duty_until_the_clock_stops(sessions, real_kb, clock) -> None:
+    number = _ticket(sessions, real_kb.rules, clock(), urgency=Urgency.LEVEL_3)  # a 24-hour clock, warned at 80 %
+    recorder = Recorder()
+    monitor = SlaMonitor(sessions, real_kb.rules, clock=clock, pager=_pager(sessions, real_kb, clock, recorder))
+    clock.advance(hours=19)  # 79 %: nothing yet
+    assert (monitor.run_once().warnings, _paged(sessions)) == (0, [])
+    clock.advance(minutes=15)  # 80 % (12:15 local the next day): the warning pages the engineer on duty
+    result = monitor.run_once()
+    assert (result.warnings, result.breaches, result.pages) == (1, 0, 1)
+    assert _paged(sessions) == [(1, "李工（白班）")]
+    assert recorder.sent[0].text.startswith(f"【即将超时工单】{number}")
+    with sessions() as s:
+        assert [p.reason for p in s.scalars(select(Page))] == ["warning"]
+    clock.advance(minutes=5)  # nobody acknowledged: the backup and the duty manager, like any page
+    assert monitor.run_once().pages == 2
+    with sessions.begin() as s:
+        for to, extra in ((TicketStatus.DISPATCHED, {"assignee": "李工"}), (TicketStatus.IN_PROGRESS, {}),
+                          (TicketStatus.RESOLVED, {"note": "已修好", "photos": ["a" * 64]})):
+            repo.transition(s, number=number, target=to, actor="a", now=clock(), **extra)  # type: ignore[arg-type]
+    clock.advance(minutes=5)
+    assert monitor.run_once().pages == 0  # the clock stopped: no more rounds
+
+
 def test_roster_rejects_an_empty_department_and_a_bad_phone() -> None:
     with pytest.raises(ValueError, match="nobody on the roster"):
         OnCall.model_validate({"departments": {"工程部": []}})

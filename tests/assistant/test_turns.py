@@ -128,7 +128,7 @@ def test_every_chat_script_renders_complete_chinese(real_kb) -> None:  # type: i
     values = {"ticket_no": "GD20261202-000001", "issue": "客厅灯不亮问题", "status": "已派单", "holder": "工程部",
               "due_text": "还剩约3小时", "count": "2", "hours": "08:00-22:00", "callback_time": "次日 08:30",
               "what": "楼栋单元号3栋2单元501室", "category": "工程", "level_name": "三级", "level_label": "一般维修",
-              "department": "工程部", "sla_text": "24小时内处理"}
+              "department": "工程部", "sla_text": "24小时内处理", "score": "5"}
     for script in (s for s in real_kb.scripts if s.scenario is ScriptScenario.CHAT):
         text = render(script, values)
         assert "{" not in text and "在尽快前" not in text and "您反映的您反映的" not in text, script.id
@@ -185,3 +185,54 @@ def test_corrections_replace_only_what_they_name(real_kb, text, before, after) -
     from assistant.turn import TurnClassifier
 
     assert TurnClassifier(real_kb.rules.turns).corrected(text, TicketDraft(**before)) == after
+
+
+RESOLVED = ConversationState(rating_ticket="GD20261202-000007")  # the resolution update asked for a score
+
+
+@pytest.mark.parametrize(("text", "score"), [
+    pytest.param("5", 5, id="digit"),
+    pytest.param("5分", 5, id="fen"),
+    pytest.param("5分！谢谢", 5, id="fen-thanks"),
+    pytest.param("打5分", 5, id="da"),
+    pytest.param("给你们打五星", 5, id="five-stars-words"),
+    pytest.param("五星好评", 5, id="five-star-praise"),
+    pytest.param("非常满意，辛苦师傅了", 5, id="very-satisfied-thanks"),
+    pytest.param("满意", 4, id="satisfied"),
+    pytest.param("4分吧", 4, id="four-ba"),
+    pytest.param("一般般", 3, id="so-so"),
+    pytest.param("３分", 3, id="full-width-digit"),
+    pytest.param("不太满意", 2, id="not-quite"),
+    pytest.param("2分", 2, id="two"),
+    pytest.param("太差了", 1, id="terrible"),
+    pytest.param("1星", 1, id="one-star"),
+])
+def test_a_score_after_the_resolution_update_is_a_rating(service, text: str, score: int) -> None:  # type: ignore[no-untyped-def]
+    rated: list[tuple[str, int]] = []
+    reply = service.handle(text, state=RESOLVED, rate=lambda number, s: rated.append((number, s)))
+    assert reply.kind is TurnKind.RATING and rated == [("GD20261202-000007", score)]
+    assert "GD20261202-000007" in reply.text and f"{score}分" in reply.text and "{" not in reply.text
+    assert ("感谢" in reply.text) is (score >= 4) and ("不关闭" in reply.text) is (score < 4)
+    assert reply.state.rating_ticket is None  # rated once
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    pytest.param("还是漏水，根本没修好", TurnKind.COMPLAINT, id="still-leaking"),
+    pytest.param("5栋楼道的灯坏了两盏", TurnKind.REPORT, id="building-5"),
+    pytest.param("6分", None, id="out-of-range"),
+    pytest.param("12", None, id="twelve"),
+    pytest.param("谢谢", TurnKind.THANKS, id="thanks-only"),
+    pytest.param("5楼燃气泄漏了", TurnKind.EMERGENCY, id="emergency-first"),
+])
+def test_what_is_not_a_score_is_read_as_usual(service, text: str,  # type: ignore[no-untyped-def]
+                                              kind: TurnKind | None) -> None:
+    rated: list[tuple[str, int]] = []
+    reply = service.handle(text, state=RESOLVED, rate=lambda number, s: rated.append((number, s)))
+    assert reply.kind is not TurnKind.RATING and rated == []
+    assert kind is None or reply.kind is kind
+
+
+def test_a_score_is_not_read_without_a_resolution_update(service) -> None:  # type: ignore[no-untyped-def]
+    rated: list[tuple[str, int]] = []
+    reply = service.handle("5分", state=ConversationState(), rate=lambda number, s: rated.append((number, s)))
+    assert reply.kind is not TurnKind.RATING and rated == []

@@ -205,7 +205,7 @@ function callbackTasks() {  // 回访: resolved tickets, their script, and the o
         catch (err) { $("#callback-error").textContent = err.message; }
       };
       return el("li", { "data-number": c.ticket_number },
-        el("div", {}, `${c.ticket_number} · ${c.category} · ${c.resident_name} ${c.phone} · ${c.due_at ? "回访期限 " + new Date(c.due_at).toLocaleString("zh-CN") : ""}${c.tries ? ` · 已未接通${c.tries}次` : ""}`),
+        el("div", {}, `${c.ticket_number} · ${c.category} · ${c.resident_name} ${c.phone} · ${c.due_at ? "回访期限 " + new Date(c.due_at).toLocaleString("zh-CN") : ""}${c.tries ? ` · 已未接通${c.tries}次` : ""}${c.chat_score ? ` · 业主在线评价${c.chat_score}分` : ""}`),
         el("div", { class: "muted" }, c.script),
         el("div", { class: "row" }, score, el("button", { type: "button", class: "cb-ok", onclick: () => send("satisfied") }, "已解决·记录满意度"),
           el("button", { type: "button", class: "cb-reopen", onclick: () => send("not_solved") }, "未解决·重新打开"),
@@ -321,7 +321,8 @@ function managerPage() {
     const mins = (x) => (x === null ? "—" : x.toFixed(0) + " 分钟");
     $("#kpis").replaceChildren(...[["工单总数", d.total], ["SLA 达成率", pct(d.sla_compliance)], ["响应时长中位数", mins(d.median_response_minutes)],
       ["解决时长中位数", mins(d.median_resolution_minutes)], ["重复投诉率", pct(d.repeat_complaint_rate)], ["满意度", d.satisfaction === null ? "—" : d.satisfaction.toFixed(2)],
-      ["回访 满意/未解决/未接通", `${d.callbacks.satisfied} / ${d.callbacks.not_solved} / ${d.callbacks.unreachable}`]]
+      ["回访 满意/未解决/未接通", `${d.callbacks.satisfied} / ${d.callbacks.not_solved} / ${d.callbacks.unreachable}`],
+      ["业主在线评价", d.chat_ratings.count ? `${d.chat_ratings.count} 条 · ${d.chat_ratings.average.toFixed(1)} 分` : "0 条"]]
       .map(([k, v]) => el("div", { class: "kpi" }, k, el("b", {}, v))));
     draw("#chart-series", "line", Object.keys(d.series), Object.values(d.series), "工单量");
     draw("#chart-category", "doughnut", Object.keys(d.by_category), Object.values(d.by_category), "类别");
@@ -341,6 +342,77 @@ function adminPage() {
   const poll = async () => { const s = await api("/api/kb/ingest"); $("#ingest-status").textContent = `${s.state}：${s.message}`; if (s.state === "running") setTimeout(poll, 1000); };
   $("#ingest-btn").addEventListener("click", async () => { try { await api("/api/kb/ingest", { method: "POST" }); } catch (err) { $("#ingest-status").textContent = err.message; } poll(); });
   poll();
+  rosterEditor();
+}
+
+function rosterEditor() {  // the on-call roster: one table per department; a 422 marks the field it names
+  let current = null;
+  const channelNames = { console: "工作台", wecom: "企业微信", sms: "短信", webhook: "Webhook" };
+  const personRow = (p, field, channels, removable) => {
+    const input = (name, value, attrs = {}) => el("input", { name, value: value ?? "", "data-field": `${field}.${name}`, ...attrs });
+    const channel = el("select", { name: "channel", "data-field": `${field}.channel` }, ...channels.map((c) => el("option", { value: c }, channelNames[c] || c)));
+    channel.value = p.channel || "console";
+    return el("tr", {}, el("td", {}, input("name", p.name, { "aria-label": "姓名" })), el("td", {}, input("phone", p.phone, { "aria-label": "手机", inputmode: "numeric" })),
+      el("td", {}, channel), el("td", {}, input("wecom_user", p.wecom_user, { "aria-label": "企业微信账号", placeholder: "企业微信呼叫时填写" })),
+      el("td", {}, input("hours", p.hours, { "aria-label": "当班时段", placeholder: "全天（后备）" })),
+      el("td", {}, removable ? el("button", { type: "button", class: "secondary remove-person", onclick: (e) => e.target.closest("tr").remove() }, "删除") : ""));
+  };
+  const department = (name, people, channels) => {
+    const body = el("tbody", {}, ...people.map((p, i) => personRow(p, `roster.departments.${name}.${i}`, channels, true)));
+    return el("fieldset", { class: "dept", "data-dept": name }, el("legend", {}, name),
+      el("table", {}, el("thead", {}, el("tr", {}, ...["姓名", "手机", "呼叫方式", "企业微信账号", "当班时段（HH:MM-HH:MM）", ""].map((h) => el("th", {}, h)))), body),
+      el("button", { type: "button", class: "secondary add-person", onclick: () => body.append(personRow({}, `roster.departments.${name}.${body.children.length}`, channels, true)) }, "添加一人"));
+  };
+  const render = (r) => {
+    current = r;
+    $("#roster-meta").textContent = r.source === "kb" ? "当前使用知识库中的初始值班表（kb/rules/oncall.yaml），保存后以此处为准。" : `第 ${r.version} 版，${r.author} 保存于 ${new Date(r.saved_at).toLocaleString("zh-CN")}`;
+    $("#roster-ack").value = r.roster.ack_minutes;
+    $("#roster-manager").replaceChildren(personRow(r.roster.duty_manager || {}, "roster.duty_manager", r.channels, false));
+    $("#roster-departments").replaceChildren(...Object.entries(r.roster.departments).map(([d, ps]) => department(d, ps, r.channels)));
+    $("#roster-add-dept").replaceChildren(...r.departments.filter((d) => !(d in r.roster.departments)).map((d) => el("option", { value: d }, d)));
+    addable();
+  };
+  const addable = () => $("#roster-add-dept").parentElement.classList.toggle("hidden", !$("#roster-add-dept").options.length);
+  const person = (tr) => {
+    const v = (n) => tr.querySelector(`[name=${n}]`).value.trim();
+    const p = { name: v("name"), phone: v("phone"), channel: v("channel") };
+    if (v("wecom_user")) p.wecom_user = v("wecom_user");
+    if (v("hours")) p.hours = v("hours");
+    return p;
+  };
+  const collect = () => {
+    const departments = {};
+    for (const fs of document.querySelectorAll("#roster-departments fieldset.dept")) departments[fs.dataset.dept] = [...fs.querySelectorAll("tbody tr")].map(person);
+    const managerRow = $("#roster-manager tr");
+    const manager = person(managerRow);
+    return { ack_minutes: Number($("#roster-ack").value), duty_manager: manager.name || manager.phone ? manager : null, departments };
+  };
+  const renumber = () => {  // field paths follow the row order after rows were removed or added
+    for (const fs of document.querySelectorAll("#roster-departments fieldset.dept"))
+      [...fs.querySelectorAll("tbody tr")].forEach((tr, i) => tr.querySelectorAll("[data-field]").forEach((x) => { x.dataset.field = `roster.departments.${fs.dataset.dept}.${i}.${x.name}`; }));
+  };
+  $("#roster-add-dept-btn").addEventListener("click", () => {
+    const d = $("#roster-add-dept").value; if (!d) return;
+    $("#roster-departments").append(department(d, [{}], current.channels));
+    $("#roster-add-dept").querySelector(`option[value="${CSS.escape(d)}"]`)?.remove();
+    addable();
+  });
+  $("#roster-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    renumber();
+    document.querySelectorAll("#roster .invalid").forEach((x) => x.classList.remove("invalid"));
+    $("#roster-error").textContent = ""; $("#roster-status").textContent = "";
+    const res = await fetch("/api/admin/oncall", { method: "PUT", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ base_version: current.version, roster: collect() }) });
+    const body = await res.json();
+    if (!res.ok) {
+      $("#roster-error").textContent = body?.error?.message || res.statusText;
+      for (const f of body?.error?.fields || []) document.querySelector(`#roster [data-field="${CSS.escape(f.field)}"]`)?.classList.add("invalid");
+      return;
+    }
+    render(body); $("#roster-status").textContent = `已保存（第 ${body.version} 版）`;
+  });
+  api("/api/admin/oncall").then(render).catch((err) => { $("#roster-error").textContent = err.message; });
 }
 
 (async () => {
