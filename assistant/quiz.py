@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 
 from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
 from assistant.replies import ReplyLinter
-from assistant.topic import TopicCheck, TopicVerdict
+from assistant.topic import TopicCheck, TopicVerdict, service_vocabulary
 from ingest.corpus import lexicon_of
 from ingest.embed import Embedder
 from ingest.tokens import Segmenter
@@ -117,8 +117,9 @@ class Grader:
         self._clauses = kb.clause_index()
         self._linter = ReplyLinter(kb.rules, clauses=self._clauses)
         self._advice = AdviceChecker(kb.rules.advice)
-        self._topic = TopicCheck(Segmenter(lexicon_of(kb)), kb.rules.advice.off_topic,
-                                 neutral=kb.rules.advice.staff_subjects)
+        segmenter = Segmenter(lexicon_of(kb))
+        self._topic = TopicCheck(segmenter, kb.rules.advice.off_topic,
+                                 neutral=(*kb.rules.advice.staff_subjects, *service_vocabulary(kb, segmenter)))
         self.point_threshold = point_threshold
         dispatch = next((d for d in kb.rules.urgency.deadlines if d.key == "dispatch"), None)
         self.dispatch_seconds = 60 * (dispatch.minutes if dispatch else 5)  # seed 5.3: 5-minute dispatch

@@ -20,11 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.tokens import Segmenter, TextNormalizer
-from kb.schema import OffTopicRules
+from kb.load import KnowledgeBase
+from kb.schema import OffTopicRules, ScriptScenario
 
 _HAS_DIGIT = re.compile(r"\d")
-# nouns name what a reply is about; idioms and verbal nouns (管不了, 没关系) do not
+# nouns and verbal nouns (年检, 修剪) name what a reply is about; idioms (管不了, 没关系) and people's names do not
 _SUBJECT_TAGS = ("n", "vn")
+_NAME_TAGS = ("nr",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,8 @@ class TopicCheck:
             return (word in text or any(c in text for c in canon_of.get(word, ()))
                     or any(v in text for v in synonyms.get(word, ())))
 
-        words = [w for w in seg.content_words(reply, tags=_SUBJECT_TAGS) if not self._neutral_word(w)]
+        words = [w for w in seg.content_words(reply, tags=_SUBJECT_TAGS, skip=_NAME_TAGS)
+                 if not self._neutral_word(w)]
         covered = [w for w in words if found(w)]
         uncovered = [w for w in words if w not in covered]
         total = sum(seg.specificity(w) for w in words)
@@ -84,3 +87,26 @@ class TopicCheck:
         coverage = 1.0 if total == 0 else (total - missing) / total
         off = coverage < self._rules.max_coverage and missing >= self._rules.min_uncovered
         return TopicVerdict(round(coverage, 3), round(missing, 2), tuple(covered), tuple(uncovered), off)
+
+
+def service_vocabulary(kb: KnowledgeBase, segmenter: Segmenter) -> frozenset[str]:
+    """The words of the company's own service phrasing: nouns of the standard reply scripts (工单号, 地址, 进展,
+    核实…) that name no problem (not a level cue or a route cue of the triage rules), and the company's name.
+
+    A reply built from the scripts speaks of the case through ``{issue}``; these words around it never make it
+    about something else.
+    """
+    norm = TextNormalizer()
+    rules = kb.rules
+    problems = {norm(c) for lv in rules.urgency.levels for c in (*lv.cues, *(w for cb in lv.combos for g in cb.all
+                                                                               for w in g))}
+    problems |= {norm(c) for cat in rules.routing.categories for route in cat.routes for c in route.cues}
+    words: set[str] = set()
+    for script in kb.scripts:
+        if script.scenario in (ScriptScenario.EMERGENCY, ScriptScenario.CHAT):
+            continue  # the safety instructions name hazards; the chat scripts are not an agent's phrasing
+        words.update(segmenter.content_words(script.text, tags=_SUBJECT_TAGS, skip=_NAME_TAGS))
+    company = kb.values.get("company.name")
+    if company is not None:
+        words.update(segmenter.content_words(str(company.value), tags=_SUBJECT_TAGS))
+    return frozenset(w for w in words if w not in problems)

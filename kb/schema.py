@@ -122,6 +122,7 @@ class ScriptScenario(StrEnum):
     DELAY = "delay"
     MISSING_INFO = "missing_info"
     NEXT_STEPS = "next_steps"
+    GUIDANCE = "guidance"  # what the resident can do meanwhile for a problem that is not an emergency (接水、拍照)
     CHAT = "chat"
 
 
