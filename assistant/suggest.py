@@ -277,8 +277,12 @@ class _Composer:
                            text=f"{words} {self.ctx.hazard_text}" if hazard else words, context=self.ctx,
                            widen=scenario is ScriptScenario.EMERGENCY, variants=variants)
         if scenario is ScriptScenario.EMERGENCY and not found:
-            found = candidates(self.kb.scripts, scenario, urgency=f.urgency, text=words, context=self.ctx,
-                               variants=variants | {GENERAL_TAG})
+            # the full instruction already said (the chat gives it when the report comes in): its short version
+            # names the same hazard; the general instruction only where no script names the hazard at all
+            found = candidates(self.kb.scripts, scenario, urgency=f.urgency, text=f"{words} {self.ctx.hazard_text}",
+                               context=self.ctx, variants=variants | {SHORT_TAG})
+            found = found or candidates(self.kb.scripts, scenario, urgency=f.urgency, text=words, context=self.ctx,
+                                        variants=variants | {GENERAL_TAG})
         return found
 
     def _fitting(self, scenario: ScriptScenario, words: str, parts: list[_Part], avoid: frozenset[str],

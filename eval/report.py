@@ -61,8 +61,10 @@ def _real_lines(r: EvalResult) -> list[str]:
             f"Suggested replies ({int(sg.get('cases', 0))} cases, {int(sg.get('suggestions', 0))} suggestions): "
             f"complete {_pct(sg.get('complete', 0))}, lint-clean {_pct(sg.get('lint_clean', 0))}, no raw text "
             f"{_pct(sg.get('no_raw_text', 0))}, three options {_pct(sg.get('three_options', 0))}, options distinct "
-            f"(cosine < {sg.get('cosine_threshold', 0):.3f}) {_pct(sg.get('distinct', 0))}, all checks "
-            f"{_pct(sg.get('all_checks', 0))}",
+            f"(cosine without the case's facts < {sg.get('cosine_threshold', 0):.3f}, highest pair "
+            f"{sg.get('max_pair_cosine', 0):.3f}) {_pct(sg.get('distinct', 0))}, options for a quiz scenario's case "
+            f"scoring ≥ 80 {_pct(sg.get('quiz_at_least_80', 0))} ({int(sg.get('quiz_cases', 0))} cases, lowest "
+            f"{sg.get('quiz_min', 0):.0f}), all checks {_pct(sg.get('all_checks', 0))}",
             "Remaining triage failure classes: " + "; ".join(f"{k} ({v})" for k, v in
                                                            r.real.get("failure_classes", {}).items())]
 

@@ -20,7 +20,8 @@ def _facts(real_kb, text: str, category: Category, urgency: Urgency, department:
     return CaseFacts(category, urgency, department, "王女士", "3栋2单元501室", "13912345678",
                      summary_of(real_kb.rules, Triager(real_kb.rules), text), "GD20261127-000042",
                      NOW + timedelta(hours=24 if urgency > 1 else 0.5),
-                     NOW + timedelta(hours=12) if complaint else None, kinds, escalated=escalated,
+                     NOW + timedelta(hours=12) if complaint else None, kinds, 720 if complaint else None,
+                     escalated=escalated,
                      agent_name="小李", hazard_text=text, now=NOW, **more)
 
 
@@ -30,6 +31,16 @@ RUDE = ("你们门口那个保安态度很差，还骂人", Category.COMPLAINT, 
 GAS = ("楼道里有股很浓的煤气味", Category.ENGINEERING, Urgency.LEVEL_1, "工程部", frozenset({TriggerKind.EMERGENCY}),
        True)
 STAFF_APOLOGY = "工作人员给您带来的不愉快体验"
+
+
+def test_a_safety_instruction_already_given_is_given_again_in_its_short_form(real_kb) -> None:
+    """The chat gives the full gas instruction when the report comes in; the agent's options still name gas."""
+    gas = _facts(real_kb, *GAS)
+    full = next(s for s in real_kb.scripts if s.id == "SCR-EMERG-002")
+    said = full.text.replace("{address}", gas.address)
+    for s in suggest(real_kb, replace(gas, said=(said,), agent_spoke=False)):
+        assert "SCR-EMERG-002" not in s.scripts and "SCR-EMERG-010" not in s.scripts
+        assert "燃气表前阀门" in s.text
 
 
 @pytest.mark.parametrize(("case", "present", "absent"), [
@@ -156,7 +167,7 @@ def test_three_options_in_three_styles_share_at_most_one_script(real_kb, case, f
 
 def test_a_complaint_commits_to_the_supervisors_call_and_the_rectification_plan(real_kb) -> None:
     """POL-COMPLAINT-001#1: call the resident within 12 hours, a rectification plan within 3 working days."""
-    facts = replace(_facts(real_kb, *RUDE), contact_minutes=720)
+    facts = _facts(real_kb, *RUDE)
     short = next(s for s in suggest(real_kb, facts) if s.style is Style.SHORT)
     assert "客服主管会在12小时内联系您核实情况" in short.text and "3个工作日内给出整改方案" in short.text
 
