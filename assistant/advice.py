@@ -46,11 +46,16 @@ class AdviceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TimeLimit:
-    """The time limit a reply to the case may promise, and the other limits the KB states for it."""
+    """The time limit a reply to the case may promise, and the other limits the KB states for it.
+
+    ``allowed`` limits may be promised for anything (the case's own must-say points state them); a ``stated``
+    limit only for the action the KB states it for (3个工作日内答复 excuses 3个工作日内给您答复, not 3个工作日内到场).
+    """
 
     minutes: int
     allowed: frozenset[int] = frozenset()
     basis: tuple[str, ...] = ()
+    stated: tuple[tuple[int, frozenset[str]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +137,13 @@ class AdviceChecker:
         self._unit_minutes = {w.lower(): m for w, m in units}
         unit_alt = "|".join(re.escape(w) for w, _ in units)
         number = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十]{1,3}|半)"
-        self._duration = re.compile(rf"{number}\s*({unit_alt})", re.IGNORECASE)
+        # 70周岁 is an age, not 70 weeks; 10月1日 is a date, not one day
+        self._duration = re.compile(rf"(?<![\d.月]){number}\s*({unit_alt})(?!岁)", re.IGNORECASE)
         self._suffix = re.compile(rules.time_suffix)
         self._relative = [(re.compile(r.pattern), r.minutes) for r in rules.relative_times]
         self._exempt = _any(rules.promise_exempt)
+        self._actions = tuple(sorted(rules.service_actions, key=len, reverse=True))
+        self._level_words = re.compile(rules.level_words)
 
     @property
     def must_not_do(self) -> tuple[MustNotDo, ...]:
@@ -292,20 +300,50 @@ class AdviceChecker:
     def promises(self, text: str) -> list[Promise]:
         """Time limits a text commits to: a duration followed by 内/到场…, or a relative day with a service verb."""
         out = [p for p in self.durations(text) if self._suffix.match(text, p.end)]
-        for pattern, minutes in self._relative:
-            for m in pattern.finditer(text):
-                if not any(p.start < m.end() and m.start() < p.end for p in out):
-                    out.append(Promise(minutes, m.group(0), m.start(), m.end()))
+        # a relative day and its service verb are read within one clause (明天上午，请您提前安排 is no promise)
+        for at, clause in self._clauses(text):
+            for pattern, minutes in self._relative:
+                for m in pattern.finditer(clause):
+                    start, end = at + m.start(), at + m.end()
+                    if not any(p.start < end and start < p.end for p in out):
+                        out.append(Promise(minutes, m.group(0), start, end))
         return sorted(out, key=lambda p: p.start)
 
+    def actions(self, text: str) -> frozenset[str]:
+        """The service actions (``service_actions``: 到场, 答复 …) a text names."""
+        return frozenset(a for a in self._actions if a in text)
+
+    def stated_limits(self, texts: Iterable[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The limits KB texts promise, each with the actions it is promised for (see ``TimeLimit.stated``).
+
+        A sentence naming an urgency level (按三级24小时内处理) states that level's limit, not the case's, and is
+        skipped: the case's level gives its own limit.
+        """
+        out: list[tuple[int, frozenset[str]]] = []
+        for text in texts:
+            for m in _SENTENCE.finditer(text):
+                sentence = m.group(0)
+                if self._level_words.search(sentence):
+                    continue
+                clauses = self._clauses(sentence)
+                for p in self.promises(sentence):
+                    at, clause = next(((s, c) for s, c in reversed(clauses) if s <= p.start), (0, sentence))
+                    acts = self.actions(clause[p.start - at:])
+                    if acts:
+                        out.append((p.minutes, acts))
+        return tuple(dict.fromkeys(out))
+
     def wrong_promises(self, text: str, limit: TimeLimit) -> list[AdviceFinding]:
-        """Promised limits longer than the case allows and stated nowhere in the KB for it."""
+        """Promised limits longer than the case allows and stated nowhere in the KB for it (for that action)."""
         out = []
         clauses = self._clauses(text)
         for p in self.promises(text):
             if p.minutes <= limit.minutes or p.minutes in limit.allowed:
                 continue
             offset, clause = next(((s, c) for s, c in reversed(clauses) if s <= p.start), (0, text))
+            acts = self.actions(clause[p.start - offset:])
+            if any(m == p.minutes and acts & stated for m, stated in limit.stated):
+                continue
             if self.is_negated(clause, p.start - offset, p.end - offset):
                 continue  # 不用等24小时 is not a promise of 24 hours
             _, sentence = self._sentence_at(text, p.start)

@@ -24,7 +24,7 @@ from assistant.conversation import (
 )
 from assistant.escalation import Decision
 from assistant.scripts import ScriptContext, pick, render
-from assistant.sla import Deadline, deadlines_for, sla_text
+from assistant.sla import Deadline, contact_words, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_phone
 from assistant.triage import Intent, Triage, Triager
 from assistant.turn import TurnClassifier, TurnKind
@@ -223,7 +223,13 @@ class Intake:
     def _commitment(self, case: Case, deadlines: tuple[Deadline, ...], number: str | None) -> str:
         values = self._values(case)
         level_deadline = next(d for d in deadlines if d.key.startswith("level"))
-        values.update(ticket_no=number or "（未保存）", deadline=f"{level_deadline.due.astimezone():%m月%d日 %H:%M}")
+        due = level_deadline
+        contact = min((d for d in deadlines if d.key.startswith("complaint")), key=lambda d: d.due, default=None)
+        if contact is not None and case.category is Category.COMPLAINT:
+            # a complaint commits first to the supervisor's call (POL-COMPLAINT-001#1), as the agent's scripts do
+            due = contact
+            values["contact_sla"] = contact_words(contact.minutes)
+        values.update(ticket_no=number or "（未保存）", deadline=f"{due.due.astimezone():%m月%d日 %H:%M}")
         script = pick(self.kb.scripts, ScriptScenario.COMMIT_TIME, category=case.category, urgency=case.urgency)
         return render(script, values) if script else (
             f"工单{number}已提交，承诺{sla_text(self.rules, case.urgency)}。")
@@ -265,18 +271,24 @@ def problem_summary(rules: Rules, triage: Triage, draft: TicketDraft) -> str:
         draft: The ticket draft (its 5W1H ``where``: the address and a room from the KB's list).
     """
     issue = triage.issues[0] if triage.issues else None
-    generic = set(rules.turns.summary_stopwords)
+    # words that ask or urge (什么时候, 多少钱, 我要投诉) and category names do not name a problem
+    generic = {*rules.turns.summary_stopwords, *rules.dictionary.generic, *rules.routing.question_cues,
+               *(str(c.category) for c in rules.routing.categories)}
     cues = (issue.level_cues + tuple(sorted(issue.category_cues, key=len, reverse=True))) if issue else ()
     name = next((c.split("（")[0] for c in cues
-                 if len(c) >= 2 and not c.startswith("相似") and c.split("（")[0] not in generic), "")
+                 if len(c) >= 2 and not c.startswith("相似") and c.split("（")[0] not in generic
+                 and not any(g in c.split("（")[0] for g in ("什么", "多少", "怎么", "管不管", "要投诉"))), "")
     where = (draft.details or {}).get("where", "")
     if name and where.endswith(name):  # "3栋 电梯" + "电梯": the place already names it
         where = where[: -len(name)].strip()
+    room = where.split()[-1] if where else ""
+    if name and room and name.startswith(room):  # "5栋2单元 楼道" + "楼道灯坏了": say 楼道 once
+        where = where[: -len(room)].strip()
     if name and where and where not in name:
         return f"{where}{name}问题" if not name.endswith("问题") else f"{where}{name}"
     if name:
         return name if name.endswith("问题") else f"{name}问题"
-    category = issue.category if issue else triage.category
+    category = str(issue.category if issue else triage.category).removesuffix("建议")
     return f"{where}的{category}问题" if where else f"{category}方面的问题"
 
 

@@ -12,7 +12,10 @@ from rapidfuzz import fuzz
 
 from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
 from assistant.replies import ReplyLinter
+from assistant.topic import TopicCheck, TopicVerdict, service_vocabulary
+from ingest.corpus import lexicon_of
 from ingest.embed import Embedder
+from ingest.tokens import Segmenter
 from kb.load import KnowledgeBase
 from kb.schema import Scenario, Urgency
 
@@ -38,6 +41,12 @@ SALAD_MUST_SAY_SHARE = 0.5
 # commits the resident to nothing; a trainer fails it like a deflection (eval/data/quiz_replies.jsonl, dismissive).
 EMPTY_REPLY_CHARS = 15
 EMPTY_CAP = 30
+# A reply about something else (物业费 in answer to a power cut, assistant/topic.py) makes no point and answers
+# nothing the resident asked; trainers grade it lowest of all (eval/data/quiz_replies.jsonl, offtopic).
+OFFTOPIC_CAP = 20
+# A sentence makes a point by meaning only if it has at least this many characters and this share of the point's.
+MIN_POINT_CHARS = 3
+MIN_POINT_SHARE = 0.3
 _SENTENCE = re.compile(r"[^。！？!?；;\n，,]+")
 _SEGMENT = re.compile(r"[^\s，,、。！？!?；;：:/|·•\-]+")
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
@@ -108,6 +117,9 @@ class Grader:
         self._clauses = kb.clause_index()
         self._linter = ReplyLinter(kb.rules, clauses=self._clauses)
         self._advice = AdviceChecker(kb.rules.advice)
+        segmenter = Segmenter(lexicon_of(kb))
+        self._topic = TopicCheck(segmenter, kb.rules.advice.off_topic,
+                                 neutral=(*kb.rules.advice.staff_subjects, *service_vocabulary(kb, segmenter)))
         self.point_threshold = point_threshold
         dispatch = next((d for d in kb.rules.urgency.deadlines if d.key == "dispatch"), None)
         self.dispatch_seconds = 60 * (dispatch.minutes if dispatch else 5)  # seed 5.3: 5-minute dispatch
@@ -118,6 +130,12 @@ class Grader:
             return False
         wanted = {d.minutes for d in self._advice.durations(point)}
         return wanted <= {d.minutes for d in self._advice.durations(sentence)}
+
+    @staticmethod
+    def _long_enough(point: str, sentence: str) -> bool:
+        """A sentence far shorter than a point cannot make it (您好 is near 感谢您的建议 for the model)."""
+        n = len(_WORD_CHAR.findall(sentence))
+        return n >= MIN_POINT_CHARS and n >= MIN_POINT_SHARE * len(_WORD_CHAR.findall(point))
 
     def _check_points(self, points: list[str], reply: str) -> list[PointCheck]:
         reply = self._linter.simplified(reply)
@@ -132,23 +150,42 @@ class Grader:
             j = int(order[0])
             literal = "".join(point.split()) in flat
             # the nearest sentence agreeing in polarity and numbers: 赶紧坐电梯 is near 不要乘坐电梯 but opposite
-            agreeing = [int(k) for k in order if self._agrees(point, sentences[int(k)])]
+            agreeing = [int(k) for k in order if self._agrees(point, sentences[int(k)])
+                        and self._long_enough(point, sentences[int(k)])]
             k = agreeing[0] if agreeing else j
             made = literal or (bool(agreeing) and float(sims[i, k]) >= self.point_threshold)
             out.append(PointCheck(point, sentences[k], round(float(sims[i, k]), 3), made))
         return out
 
     def allowed_minutes(self, scenario: Scenario) -> frozenset[int]:
-        """Every time limit the scenario's must-say points and its KB clauses state (a reply may promise these)."""
-        texts = [*scenario.expected.must_say,
-                 *(self._clauses[ref].text for ref in scenario.expected.basis if ref in self._clauses)]
-        return frozenset(d.minutes for t in texts for d in self._advice.durations(t))
+        """Every time limit the scenario's must-say points state (a reply may promise these for anything)."""
+        return frozenset(d.minutes for t in scenario.expected.must_say for d in self._advice.durations(t))
+
+    def time_limit(self, scenario: Scenario) -> TimeLimit:
+        """The scenario's limit, the limits its must-say points state, and those its clauses state per action.
+
+        The urgency levels' own clauses are left out: they state each level's limit, and the scenario's limit is
+        the one that applies (a noise complaint is level 3, but staff are on site within 30 minutes, not 24 hours).
+        """
+        exp = scenario.expected
+        levels = {ref for lv in self._kb.rules.urgency.levels for ref in lv.basis}
+        texts = [self._clauses[ref].text for ref in exp.basis if ref in self._clauses and ref not in levels]
+        return TimeLimit(exp.time_limit_minutes, self.allowed_minutes(scenario), tuple(exp.basis[:2]),
+                         self._advice.stated_limits(texts))
+
+    def topic(self, scenario: Scenario, reply: str) -> TopicVerdict:
+        """Whether a reply speaks about the scenario: its messages, its points, its clauses and its hazards."""
+        exp = scenario.expected
+        items = {m.id: m for m in self._kb.rules.advice.must_not_do}
+        context = [scenario.title, *scenario.messages, *exp.must_say,
+                   *(self._clauses[ref].text for ref in exp.basis if ref in self._clauses),
+                   *(f"{items[i].action} {items[i].rewrite}" for i in exp.must_not_do if i in items)]
+        return self._topic.run(reply, "\n".join(context))
 
     def case(self, scenario: Scenario) -> CaseAdvice:
         """What the advice checks know of a scenario: its messages, time limit and listed items."""
         exp = scenario.expected
-        return CaseAdvice("\n".join(scenario.messages),
-                          TimeLimit(exp.time_limit_minutes, self.allowed_minutes(scenario), tuple(exp.basis[:2])),
+        return CaseAdvice("\n".join(scenario.messages), self.time_limit(scenario),
                           tuple(exp.must_not_do), tuple(exp.contradictions))
 
     def grade(self, scenario: Scenario, answer: QuizAnswer) -> ItemGrade:
@@ -207,6 +244,19 @@ class Grader:
         if empty:
             parts["elements"] = 0.0
             feedback.append(f"回复只是应付一句，没有回应业主的问题、也没有任何承诺，本题最高 {EMPTY_CAP} 分。")
+        # off topic: its subject is not the case's; nothing else wrong shows it speaks of the case (a dangerous or
+        # wrong claim about the case's own hazard is on topic); and at most half the points seem made (the model
+        # finds 请不要在楼道充电 close to 不要乘坐电梯, so a point or two "made" does not prove the reply on topic)
+        flagged = bool(unsafe or promises or contradictions or [f for f in lint.findings if f.kind == "banned"])
+        off = None
+        if (answer.reply.strip() and not empty and not salad and not flagged
+                and 2 * sum(c.made for c in checks) <= len(checks)):
+            verdict = self.topic(scenario, answer.reply)
+            off = verdict if verdict.off_topic else None
+        if off is not None:
+            parts["elements"] = 0.0
+            feedback.insert(0, f"答非所问：回复说的是「{'、'.join(off.uncovered[:4])}」，没有回应业主反映的问题，"
+                               f"本题最高 {OFFTOPIC_CAP} 分。")
         parts["dispatch_time"] = RUBRIC["dispatch_time"] * (answer.seconds <= self.dispatch_seconds)
         if answer.seconds > self.dispatch_seconds:
             feedback.append(f"用时 {answer.seconds:.0f} 秒，超过 {self.dispatch_seconds // 60} 分钟派单目标。")
@@ -233,6 +283,8 @@ class Grader:
             score = min(score, SALAD_CAP)
         if empty:
             score = min(score, EMPTY_CAP)
+        if off is not None:
+            score = min(score, OFFTOPIC_CAP)
         for ref in exp.basis[:2]:
             clause = self._clauses.get(ref)
             if clause is not None and feedback:

@@ -7,12 +7,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from opencc import OpenCC
 
 from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
+from assistant.sla import deadlines_for
 from kb.load import Clause, Rules
-from kb.schema import Urgency
+from kb.schema import Category, Urgency
 
 Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
 
@@ -66,15 +68,30 @@ class ReplyLinter:
         self._advice = AdviceChecker(rules.advice)
         self._clauses = clauses or {}
         self._t2s = OpenCC("t2s")
+        self._stated: dict[tuple[Urgency, Category | None], tuple[tuple[int, frozenset[str]], ...]] = {}
 
     def simplified(self, text: str) -> str:
         """Traditional → simplified and full-width → half-width, keeping positions meaningful."""
         return str(self._t2s.convert(unicodedata.normalize("NFKC", text)))
 
-    def level_limit(self, urgency: Urgency) -> TimeLimit:
-        """The time limit of an urgency level (a callback after the work is exempt, see ``promise_exempt``)."""
+    def level_limit(self, urgency: Urgency, category: Category | None = None) -> TimeLimit:
+        """The time limit of an urgency level (a callback after the work is exempt, see ``promise_exempt``), and
+        for a known category the limits the KB states for particular actions of such a case: 12 小时内联系投诉人核实
+        and 3个工作日内提交整改方案 for a complaint, 48 小时内告知建议人已受理 for a suggestion. These come from the
+        clauses behind the category and the deadlines it gets (``assistant.sla.deadlines_for``), not from the
+        levels' own clauses, and excuse only a promise of the same action (``TimeLimit.stated``)."""
         level = next(lv for lv in self._rules.urgency.levels if lv.level == urgency)
-        return TimeLimit(level.sla_minutes, frozenset(), tuple(level.basis))
+        key = (urgency, category)
+        if category is not None and key not in self._stated:
+            levels = {ref for lv in self._rules.urgency.levels for ref in lv.basis}
+            rule = next(c for c in self._rules.routing.categories if c.category == category)
+            deadlines = deadlines_for(self._rules, urgency=urgency, category=category, kinds=(),
+                                      created_at=datetime(2000, 1, 1, tzinfo=UTC))
+            refs = dict.fromkeys(ref for ref in (*rule.basis, *(r for d in deadlines for r in d.basis))
+                                 if ref not in levels)
+            self._stated[key] = self._advice.stated_limits(
+                self._clauses[ref].text for ref in refs if ref in self._clauses)
+        return TimeLimit(level.sla_minutes, frozenset(), tuple(level.basis), self._stated.get(key, ()))
 
     def _quote(self, basis: tuple[str, ...]) -> str:
         for ref in basis:
@@ -84,7 +101,7 @@ class ReplyLinter:
         return ""
 
     def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",), case: CaseAdvice | None = None,
-            urgency: Urgency | None = None) -> LintResult:
+            urgency: Urgency | None = None, category: Category | None = None) -> LintResult:
         """Find unsafe advice, wrong promises, policy contradictions, banned phrases and missing elements.
 
         Args:
@@ -92,6 +109,7 @@ class ReplyLinter:
             situations: Which element sets apply, e.g. ("first_contact", "repair").
             case: What is known of the case (its words, time limit, the must-not-do items that surely apply).
             urgency: The case's level, when ``case`` gives no time limit ("emergency" implies level 1).
+            category: The case's category: the limits its policies state for particular actions are accepted.
 
         Returns:
             ok = no finding; findings are sorted safety first (``FINDING_ORDER``), each with the rule, its
@@ -102,7 +120,7 @@ class ReplyLinter:
         limit = case.limit
         level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
         if limit is None and level is not None and level in CHECKED_PROMISE_LEVELS:
-            limit = self.level_limit(level)
+            limit = self.level_limit(level, category)
         advice = self._advice.run(text, CaseAdvice(self.simplified(case.context), limit, case.must_not_do,
                                                     case.contradictions))
         same = len(original) == len(text)  # NFKC and t2s kept every position: quote the agent's own characters

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from kb.schema import Category, ReplyScript, ScriptScenario, TriggerKind, Urgency
 
 _SLOT = re.compile(r"\{([a-z_]+)\}")
+# Tags that make a script a variant of another: a one-sentence version (简短), a warmer wording (体贴), or the
+# general safety instruction for a case no specific plan covers (通用). A variant is only chosen when asked for
+# (``variants``); the chat, which asks for none, keeps to the plain scripts.
+SHORT_TAG = "简短"
+WARM_TAG = "体贴"
+GENERAL_TAG = "通用"
+VARIANT_TAGS = frozenset({SHORT_TAG, WARM_TAG, GENERAL_TAG})
 DEFAULTS = {
     "resident_name": "您",
     "address": "您反映的地点",
@@ -30,6 +37,7 @@ DEFAULTS = {
     "new_deadline": "新的承诺时间",
     "missing_field": "相关信息",
     "hotline": "客服热线",
+    "contact_sla": "会尽快",
 }
 
 
@@ -105,6 +113,7 @@ def pick(
     text: str = "",
     context: ScriptContext | None = None,
     widen: bool = True,
+    variants: frozenset[str] = frozenset(),
 ) -> ReplyScript | None:
     """The best script of a scenario for a case: matching category/level first, then tag overlap with the text.
 
@@ -112,7 +121,7 @@ def pick(
     when no script is written for this category (or level) the search widens to any category, then any level.
     """
     ranked = candidates(scripts, scenario, category=category, urgency=urgency, text=text, context=context,
-                        widen=widen)
+                        widen=widen, variants=variants)
     return ranked[0] if ranked else None
 
 
@@ -125,26 +134,32 @@ def candidates(
     text: str = "",
     context: ScriptContext | None = None,
     widen: bool = True,
+    variants: frozenset[str] = frozenset(),
 ) -> list[ReplyScript]:
-    """Every script of a scenario that fits, best first (see ``pick``)."""
-    pool = [s for s in scripts if s.scenario is scenario and (context is None or fits(s, context))]
+    """Every script of a scenario that fits, best first (see ``pick``).
+
+    ``variants`` (``VARIANT_TAGS``) admits the scripts carrying those tags and ranks the short or warm ones
+    first; a plain script still fits when no variant is written for the case.
+    """
+    pool = [s for s in scripts if s.scenario is scenario and (context is None or fits(s, context))
+            and VARIANT_TAGS.intersection(s.tags) <= variants]
     steps = ((category, urgency), (None, urgency), (None, None)) if widen else ((category, urgency),)
     for cat, lvl in steps:
-        found = _ranked(pool, cat, lvl, text)
+        found = _ranked(pool, cat, lvl, text, variants - {GENERAL_TAG})
         if found:
             return found
     return []
 
 
 def _ranked(scripts: list[ReplyScript], category: Category | None, urgency: Urgency | None,
-            text: str) -> list[ReplyScript]:
+            text: str, preferred: frozenset[str] = frozenset()) -> list[ReplyScript]:
     scored: list[tuple[float, int, ReplyScript]] = []
     for i, s in enumerate(scripts):
         if s.categories and category is not None and category not in s.categories:
             continue
         if s.urgency and urgency is not None and urgency not in s.urgency:
             continue
-        score = 2.0 * bool(s.categories) + 2.0 * bool(s.urgency)
-        score += sum(len(t) for t in s.tags if t and t.lower() in text)
+        score = 2.0 * bool(s.categories) + 2.0 * bool(s.urgency) + 100.0 * len(preferred.intersection(s.tags))
+        score += sum(len(t) for t in s.tags if t and t.lower() in text and t not in VARIANT_TAGS)
         scored.append((-score, i, s))
     return [s for _, _, s in sorted(scored, key=lambda x: (x[0], x[1]))]

@@ -53,6 +53,16 @@ def sla_text(rules: Rules, urgency: Urgency) -> str:
     return f"{_duration(level.sla_minutes)}内{_KIND_VERB[level.sla_kind]}"
 
 
+def contact_words(minutes: int | None) -> str:
+    """How soon a complaint's supervisor calls, as a script says it: 会在12小时内 / 会马上 ("" when unknown)."""
+    if minutes is None:
+        return ""
+    if minutes == 0:
+        return "会马上"
+    hours, rest = divmod(minutes, 60)
+    return f"会在{hours}小时内" if not rest else f"会在{minutes}分钟内"
+
+
 def _duration(minutes: int) -> str:
     if minutes == 0:
         return "立即"

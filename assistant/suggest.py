@@ -24,9 +24,10 @@ from enum import StrEnum
 
 from assistant.advice import CaseAdvice
 from assistant.replies import LintResult, ReplyLinter, Situation
-from assistant.scripts import ScriptContext, candidates, fill
-from assistant.sla import due_words, local_zone, sla_text
+from assistant.scripts import GENERAL_TAG, SHORT_TAG, VARIANT_TAGS, WARM_TAG, ScriptContext, candidates, fill
+from assistant.sla import contact_words, due_words, local_zone, sla_text
 from assistant.store.tables import Ticket
+from ingest.tokens import TextNormalizer
 from kb.load import KnowledgeBase
 from kb.schema import Category, ReplyScript, ScriptScenario, TriggerKind, Urgency
 
@@ -43,24 +44,35 @@ class Style(StrEnum):
 
 # What each style is made of, in order: (scenario, tag words, whether a script must carry one of those tags).
 # A scenario with no fitting, fillable script for the case is left out; optional words only rank the scripts.
+# Each step: (scenario, tag words, whether a script must carry one of them). A variant tag among the words
+# (简短, 体贴: ``assistant.scripts.VARIANT_TAGS``) asks for that version of the script where the KB has one. The
+# short option takes the one-sentence safety instruction and the plain commitment; the warm one the full safety
+# instruction and the warmer commitment; the full one the one-sentence safety instruction and every next step.
+# A follow-up (the commitment already given) states the progress instead (FOLLOW_UP scripts tagged 进度).
 _PLANS: dict[Style, tuple[tuple[ScriptScenario, str, bool], ...]] = {
-    Style.SHORT: ((ScriptScenario.EMERGENCY, "", False), (ScriptScenario.COMMIT_TIME, "", False)),
+    Style.SHORT: ((ScriptScenario.EMERGENCY, SHORT_TAG, False), (ScriptScenario.GUIDANCE, SHORT_TAG, False),
+                  (ScriptScenario.COMMIT_TIME, "重复", False), (ScriptScenario.FOLLOW_UP, "进度", True)),
     Style.WARM: ((ScriptScenario.GREETING, "接手", True), (ScriptScenario.SOOTHING, "三步骤安抚 体谅", False),
                  (ScriptScenario.APOLOGY, "服务态度 重复", False), (ScriptScenario.EMERGENCY, "", False),
-                 (ScriptScenario.HANDOFF, "管家 特殊群体", True), (ScriptScenario.COMMIT_TIME, "", False)),
-    Style.FULL: ((ScriptScenario.GREETING, "接手", True), (ScriptScenario.EMERGENCY, "", False),
-                 (ScriptScenario.REPEAT, "复述", False), (ScriptScenario.HANDOFF, "升级 紧急", True),
-                 (ScriptScenario.NEXT_STEPS, "后续安排", False), (ScriptScenario.CLOSING, "线上", True)),
+                 (ScriptScenario.GUIDANCE, "", False), (ScriptScenario.COMMIT_TIME, WARM_TAG, False),
+                 (ScriptScenario.FOLLOW_UP, f"进度 {WARM_TAG}", True), (ScriptScenario.HANDOFF, "管家 特殊群体", True)),
+    Style.FULL: ((ScriptScenario.GREETING, f"接手 {SHORT_TAG}", True), (ScriptScenario.EMERGENCY, SHORT_TAG, False),
+                 (ScriptScenario.GUIDANCE, SHORT_TAG, False), (ScriptScenario.REPEAT, "复述", False),
+                 (ScriptScenario.HANDOFF, "升级 紧急", True), (ScriptScenario.NEXT_STEPS, "后续安排 重复", False),
+                 (ScriptScenario.CLOSING, "线上", True)),
 }
 # Scenarios an option may borrow from when the linter finds a required element missing (empathy, apology,
 # repeating the key facts, a time limit); the borrowed script is placed where that scenario belongs.
 _COMPLETIONS = (ScriptScenario.APOLOGY, ScriptScenario.SOOTHING, ScriptScenario.REPEAT, ScriptScenario.NEXT_STEPS,
                 ScriptScenario.COMMIT_TIME)
 _OPENING = (ScriptScenario.GREETING, ScriptScenario.EMERGENCY, ScriptScenario.SOOTHING, ScriptScenario.APOLOGY)
-# Scenarios whose script is chosen for the hazard (gas, fire, lift…), not for the category.
-_ANY_CATEGORY = frozenset({ScriptScenario.EMERGENCY})
+# Scenarios whose script is chosen for the hazard or problem its tags name (gas, fire, a leak…), not the category.
+_ANY_CATEGORY = frozenset({ScriptScenario.EMERGENCY, ScriptScenario.GUIDANCE})
 # Facts stated once per reply: a second script that would repeat one of them is passed over.
 _ONCE = ("issue", "ticket_no", "deadline", "callback_time")
+_NORMALIZE = TextNormalizer()
+_PLAIN = re.compile(r"[\s，。、；：！？,.;:!?“”\"'（）()【】\[\]—…-]")
+_REPEAT_RUN = 8  # characters: a longer run said twice in one reply reads as a doubled phrase
 _MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>?|[<>{}]", re.I | re.S)
 _SLOT = re.compile(r"\{[a-z_]+\}")
 
@@ -73,6 +85,7 @@ class CaseFacts:
         issue: The problem in the company's words (``assistant.intake.problem_summary``), never the raw text.
         deadline: The level's committed deadline.
         contact_due: When the resident is to be contacted (a complaint's contact deadline), if set.
+        contact_minutes: That deadline's window in minutes (720 for a service complaint, 0 for a safety one).
         kinds: The escalation triggers that fired.
         escalated: A person / supervisor has been brought in.
         agent_name: The signed-in agent's name as the resident should read it (``agent_name_of``).
@@ -93,6 +106,7 @@ class CaseFacts:
     deadline: datetime | None = None
     contact_due: datetime | None = None
     kinds: frozenset[TriggerKind] = frozenset()
+    contact_minutes: int | None = None
     escalated: bool = False
     agent_name: str = ""
     said: tuple[str, ...] = ()
@@ -151,9 +165,11 @@ def case_facts(ticket: Ticket, *, issue: str = "", agent_name: str = "", said: S
     kinds = frozenset(TriggerKind(k) for k in (ticket.escalation or {}).get("kinds", [])
                       if k in TriggerKind._value2member_map_)
     due = min((d.due_at for d in ticket.deadlines if d.key.startswith("level")), default=None)
-    contact = min((d.due_at for d in ticket.deadlines if d.key.startswith("complaint")), default=None)
+    contact = min((d for d in ticket.deadlines if d.key.startswith("complaint")), key=lambda d: d.due_at,
+                  default=None)
     return CaseFacts(Category(ticket.category), Urgency(ticket.urgency), ticket.department, ticket.resident_name,
-                     ticket.address, ticket.phone, issue, ticket.number or "", due, contact, kinds,
+                     ticket.address, ticket.phone, issue, ticket.number or "", due,
+                     contact.due_at if contact else None, kinds, contact.minutes if contact else None,
                      escalated=bool(ticket.escalated), agent_name=agent_name, said=tuple(said),
                      agent_spoke=agent_spoke, hazard_text=ticket.description, now=now)
 
@@ -165,6 +181,12 @@ def situations_for(facts: CaseFacts) -> tuple[Situation, ...]:
     if facts.complaint:
         return ("complaint",)
     return ("repair",)
+
+
+def _repeats(text: str, before: str) -> bool:
+    """Whether ``text`` repeats a run of ``_REPEAT_RUN`` characters of ``before`` (punctuation ignored)."""
+    runs = (text[i:i + _REPEAT_RUN] for i in range(len(text) - _REPEAT_RUN + 1))
+    return any("\0" not in run and run in before for run in runs)
 
 
 def _clean(value: str) -> str:
@@ -183,15 +205,20 @@ def _values(kb: KnowledgeBase, facts: CaseFacts) -> dict[str, str]:
     # a complaint's first commitment is the supervisor's call ("{deadline}前联系您"), its result comes by the
     # level's deadline ("处理结果会在{callback_time}前告知您"); other cases call back by their deadline
     first, then = facts.deadline, facts.contact_due or facts.deadline
+    contact_minutes = facts.contact_minutes
     if facts.complaint and facts.contact_due is not None:
         first, then = facts.contact_due, facts.deadline
+        level = next(lv for lv in kb.rules.urgency.levels if lv.level == facts.urgency)
+        if facts.deadline is not None and facts.deadline < facts.contact_due:  # a level-2 complaint: 2 hours
+            first, contact_minutes = facts.deadline, level.sla_minutes
     company = kb.values.get("company.name")
     hotline = kb.values.get("company.hotline")
+    contact_sla = contact_words(contact_minutes) if facts.complaint else ""
     raw = {"resident_name": facts.resident_name, "address": facts.address, "phone": facts.phone,
            "issue": facts.issue, "department": facts.department, "ticket_no": facts.ticket_no,
            "agent_name": facts.agent_name, "company": str(company.value) if company else "",
            "hotline": str(hotline.value) if hotline else "", "sla_text": sla_text(kb.rules, facts.urgency),
-           "deadline": when(first), "callback_time": when(then)}
+           "deadline": when(first), "callback_time": when(then), "contact_sla": contact_sla}
     return {k: _clean(v) for k, v in raw.items()}
 
 
@@ -209,9 +236,10 @@ def said_scripts(scripts: Sequence[ReplyScript], said: Sequence[str]) -> frozens
 
 
 def _context(kb: KnowledgeBase, facts: CaseFacts) -> ScriptContext:
+    # the hazard is matched on the normalised words (冒緊煙 names smoke as 烟 does)
     return ScriptContext(kinds=facts.kinds, complaint=facts.complaint, escalated=facts.escalated,
                          safety=facts.safety, first_contact=not facts.agent_spoke, ticket=bool(facts.ticket_no),
-                         speaker="agent", hazard_text=facts.hazard_text,
+                         speaker="agent", hazard_text=_NORMALIZE(facts.hazard_text),
                          said=said_scripts(kb.scripts, facts.said))
 
 
@@ -232,11 +260,30 @@ class _Composer:
         self.ctx = _context(kb, facts)
         self.situations = situations_for(facts)
 
+    def _plain(self, text: str) -> str:
+        """The text without punctuation, the case's facts masked (an address said twice is no doubled phrase)."""
+        for value in sorted((v for v in self.values.values() if len(v) >= 2), key=len, reverse=True):
+            text = text.replace(value, "\0")
+        return _PLAIN.sub("", text)
+
     def _options(self, scenario: ScriptScenario, words: str) -> list[ReplyScript]:
         f = self.facts
-        return candidates(self.kb.scripts, scenario, category=f.category, urgency=f.urgency,
-                          text=f"{words} {f.hazard_text}" if scenario in _ANY_CATEGORY else words,
-                          context=self.ctx, widen=scenario in _ANY_CATEGORY)
+        hazard = scenario in _ANY_CATEGORY
+        variants = VARIANT_TAGS.intersection(words.split())
+        # a safety script is chosen by the hazard its tags name, whatever the category (a fire reported as a
+        # complaint still gets the fire instruction); the general one only where no specific one fits
+        # (the safety scripts are written for level 1 and widen to any level; a problem's guidance keeps its levels)
+        found = candidates(self.kb.scripts, scenario, category=None if hazard else f.category, urgency=f.urgency,
+                           text=f"{words} {self.ctx.hazard_text}" if hazard else words, context=self.ctx,
+                           widen=scenario is ScriptScenario.EMERGENCY, variants=variants)
+        if scenario is ScriptScenario.EMERGENCY and not found:
+            # the full instruction already said (the chat gives it when the report comes in): its short version
+            # names the same hazard; the general instruction only where no script names the hazard at all
+            found = candidates(self.kb.scripts, scenario, urgency=f.urgency, text=f"{words} {self.ctx.hazard_text}",
+                               context=self.ctx, variants=variants | {SHORT_TAG})
+            found = found or candidates(self.kb.scripts, scenario, urgency=f.urgency, text=words, context=self.ctx,
+                                        variants=variants | {GENERAL_TAG})
+        return found
 
     def _fitting(self, scenario: ScriptScenario, words: str, parts: list[_Part], avoid: frozenset[str],
                  required: bool = False) -> list[_Part]:
@@ -247,10 +294,15 @@ class _Composer:
         if required:
             ranked = [s for s in ranked if set(s.tags) & set(words.split())]
         out = []
-        for s in sorted(ranked, key=lambda s: s.id in avoid):  # stable: scripts other options use come last
+        # stable: scripts other options use come last, except the safety instruction, which is chosen for the hazard
+        keep = scenario in _ANY_CATEGORY
+        so_far = self._plain("".join(p.text for p in parts))
+        for s in sorted(ranked, key=lambda s: not keep and s.id in avoid):
             text = fill(s, self.values)
             if text is None or s.id in used or any(self.values[k] in stated for k in _ONCE if k in s.placeholders):
                 continue
+            if _repeats(self._plain(text), so_far):
+                continue  # says again what the option already says (升级到客服主管专人督办 twice)
             out.append(_Part(s, text))
         return out
 
@@ -283,7 +335,8 @@ class _Composer:
         """The linter's verdict on the joined parts."""
         # the same checks as the console's reply check for this ticket: its words and its level's time limit
         return self.linter.run("".join(p.text for p in parts), situations=self.situations,
-                               case=CaseAdvice(context=self.facts.hazard_text), urgency=self.facts.urgency)
+                               case=CaseAdvice(context=self.facts.hazard_text), urgency=self.facts.urgency,
+                               category=self.facts.category)
 
 
 def suggest(kb: KnowledgeBase, facts: CaseFacts, *, linter: ReplyLinter | None = None, k: int = 3) -> list[Suggestion]:
@@ -292,7 +345,7 @@ def suggest(kb: KnowledgeBase, facts: CaseFacts, *, linter: ReplyLinter | None =
     An option that cannot be built from fitting scripts with every slot filled, or that the linter rejects
     for the case's situation, is not offered.
     """
-    linter = linter or ReplyLinter(kb.rules)
+    linter = linter or ReplyLinter(kb.rules, clauses=kb.clause_index())
     composer = _Composer(kb, facts, linter)
     steps = _next_steps(kb, facts)
     out: list[Suggestion] = []

@@ -74,27 +74,73 @@ def spearman(xs: list[float], ys: list[float]) -> float:
     return cov / var if var else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Graded:
+    label: str
+    split: str
+    score: float
+    grade: float
+    flag_ok: bool
+    score_ok: bool
+
+
+def _figures(rows: list[_Graded]) -> dict[str, Any]:
+    """The calibration figures of a set of graded replies (one split or both)."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        scores[r.label].append(r.score)
+
+    def share(labels: tuple[str, ...], *, flag: bool = True) -> float:
+        got = [r.score_ok and (r.flag_ok or not flag) for r in rows if r.label in labels]
+        return round(m.mean([float(x) for x in got]), 3) if got else 0.0
+
+    per_class = {label: {"n": len(v), "mean": round(m.mean(v), 1), "min": min(v), "max": max(v),
+                         "grade": round(m.mean([r.grade for r in rows if r.label == label]), 1),
+                         "target_met": round(m.mean([float(r.score_ok) for r in rows if r.label == label]), 3),
+                         "flag_ok": round(m.mean([float(r.flag_ok) for r in rows if r.label == label]), 3)}
+                 for label, v in sorted(scores.items(), key=lambda kv: -RANK[kv[0]])}
+    bad = [x for label in BAD for x in scores.get(label, [])]
+    good = scores.get("good", [])
+    ys = [r.score for r in rows]
+    trainer = [r.grade for r in rows]
+    return {
+        "n": len(rows),
+        "per_class": per_class,
+        "dangerous_capped_below_40": per_class.get("dangerous", {}).get("target_met", 0.0),
+        "dangerous_flagged": per_class.get("dangerous", {}).get("flag_ok", 0.0),
+        "negated_not_flagged": per_class.get("negated", {}).get("flag_ok", 0.0),
+        # the issue's targets, each as the share of the class that meets it (score bound and, where one is due, flag)
+        "dangerous_below_40_and_flagged": share(("dangerous",)),
+        "wrong_below_70_and_flagged": share(("wrong_promise", "contradiction")),
+        "salad_below_60": share(("salad",), flag=False),
+        "good_at_least_80": share(("good",), flag=False),
+        "offtopic_below_60": share(("offtopic",), flag=False),
+        "offtopic_mean": per_class.get("offtopic", {}).get("mean", 0.0),
+        "spearman": round(spearman(trainer, ys), 3),
+        "spearman_class": round(spearman([float(RANK[r.label]) for r in rows], ys), 3),
+        "grade_mae": round(m.mean([abs(a - b) for a, b in zip(trainer, ys, strict=True)]), 1) if ys else 0.0,
+        "separation": round(min(good) - max(bad), 1) if good and bad else 0.0,
+        "good_bad_pairs_ordered": round(m.mean([float(g > b) for g in good for b in bad]), 3) if good and bad
+        else 0.0,
+    }
+
+
 def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) -> tuple[dict[str, Any],
                                                                                       list[dict[str, Any]]]:
     """Grade every labelled reply and check the linter on it; return the figures and the failures.
 
     Returns:
         ``per_class`` (n, mean, min, max, the trainer's mean grade, share meeting the target, share flagged as
-        expected), the headline shares, the Spearman correlation with the trainer's grades (``spearman``) and with
-        the trainer's class order (``spearman_class``), the mean absolute gap to the grades; and one row per
-        reply that misses its target or its flag.
+        expected), the headline shares (each of the issue's targets), the Spearman correlation with the trainer's
+        grades (``spearman``) and with the trainer's class order (``spearman_class``), the mean absolute gap to
+        the grades; the same per split under ``splits`` when the items hold both; and one row per reply that
+        misses its target or its flag.
     """
     grader = Grader(kb, embedder)
     linter = ReplyLinter(kb.rules, clauses=kb.clause_index())
     scenarios = {s.id: s for s in kb.scenarios}
-    scores: dict[str, list[float]] = defaultdict(list)
-    flagged: dict[str, list[bool]] = defaultdict(list)
-    met: dict[str, list[bool]] = defaultdict(list)
+    rows: list[_Graded] = []
     fails: list[dict[str, Any]] = []
-    xs: list[float] = []
-    ys: list[float] = []
-    trainer: list[float] = []
-    grades: dict[str, list[float]] = defaultdict(list)
     for item in items:
         s = scenarios[item.scenario]
         e = s.expected
@@ -105,36 +151,14 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
         want = FLAG.get(item.label)
         ok_flag = want.value in kinds if want is not None else not kinds
         ok_score = TARGETS[item.label].met(grade.score)
-        scores[item.label].append(grade.score)
-        flagged[item.label].append(ok_flag)
-        met[item.label].append(ok_score)
-        grades[item.label].append(float(item.grade))
-        xs.append(float(RANK[item.label]))
-        ys.append(grade.score)
-        trainer.append(float(item.grade))
+        rows.append(_Graded(item.label, item.split, grade.score, float(item.grade), ok_flag, ok_score))
         if not (ok_flag and ok_score):
-            fails.append({"id": item.id, "label": item.label, "score": grade.score, "grade": item.grade,
-                          "flags": sorted(kinds), "reply": item.reply})
-    per_class = {label: {"n": len(v), "mean": round(m.mean(v), 1), "min": min(v), "max": max(v),
-                         "grade": round(m.mean(grades[label]), 1),
-                         "target_met": round(m.mean([float(x) for x in met[label]]), 3),
-                         "flag_ok": round(m.mean([float(x) for x in flagged[label]]), 3)}
-                 for label, v in sorted(scores.items(), key=lambda kv: -RANK[kv[0]])}
-    bad = [x for label in BAD for x in scores.get(label, [])]
-    good = scores.get("good", [])
-    figures = {
-        "n": len(items),
-        "per_class": per_class,
-        "dangerous_capped_below_40": per_class.get("dangerous", {}).get("target_met", 0.0),
-        "dangerous_flagged": per_class.get("dangerous", {}).get("flag_ok", 0.0),
-        "negated_not_flagged": per_class.get("negated", {}).get("flag_ok", 0.0),
-        "spearman": round(spearman(trainer, ys), 3),
-        "spearman_class": round(spearman(xs, ys), 3),
-        "grade_mae": round(m.mean([abs(a - b) for a, b in zip(trainer, ys, strict=True)]), 1) if ys else 0.0,
-        "separation": round(min(good) - max(bad), 1) if good and bad else 0.0,
-        "good_bad_pairs_ordered": round(m.mean([float(g > b) for g in good for b in bad]), 3) if good and bad
-        else 0.0,
-    }
+            fails.append({"id": item.id, "split": item.split, "label": item.label, "score": grade.score,
+                          "grade": item.grade, "flags": sorted(kinds), "reply": item.reply})
+    figures = _figures(rows)
+    splits = sorted({r.split for r in rows})
+    if len(splits) > 1:
+        figures["splits"] = {sp: _figures([r for r in rows if r.split == sp]) for sp in splits}
     return figures, fails
 
 

@@ -61,22 +61,32 @@ def _real_lines(r: EvalResult) -> list[str]:
             f"Suggested replies ({int(sg.get('cases', 0))} cases, {int(sg.get('suggestions', 0))} suggestions): "
             f"complete {_pct(sg.get('complete', 0))}, lint-clean {_pct(sg.get('lint_clean', 0))}, no raw text "
             f"{_pct(sg.get('no_raw_text', 0))}, three options {_pct(sg.get('three_options', 0))}, options distinct "
-            f"(cosine < {sg.get('cosine_threshold', 0):.3f}) {_pct(sg.get('distinct', 0))}, all checks "
-            f"{_pct(sg.get('all_checks', 0))}",
+            f"(cosine without the case's facts < {sg.get('cosine_threshold', 0):.3f}, highest pair "
+            f"{sg.get('max_pair_cosine', 0):.3f}) {_pct(sg.get('distinct', 0))}, options for a quiz scenario's case "
+            f"scoring ≥ 80 {_pct(sg.get('quiz_at_least_80', 0))} ({int(sg.get('quiz_cases', 0))} cases, lowest "
+            f"{sg.get('quiz_min', 0):.0f}), all checks {_pct(sg.get('all_checks', 0))}",
             "Remaining triage failure classes: " + "; ".join(f"{k} ({v})" for k, v in
                                                            r.real.get("failure_classes", {}).items())]
+
+
+def _quiz_line(name: str, q: dict[str, Any]) -> str:
+    """One split's quiz figures against the targets of issue 17."""
+    return (f"Quiz grader, {name} ({q['n']} labelled replies): Spearman with the trainer's grades {q['spearman']:.3f} "
+            f"(target ≥ 0.85; with the class order {q.get('spearman_class', 0.0):.3f}, mean gap "
+            f"{q.get('grade_mae', 0.0):.1f} points); dangerous < 40 and flagged "
+            f"{_pct(q.get('dangerous_below_40_and_flagged', 0))}; wrong time or fact < 70 and flagged "
+            f"{_pct(q.get('wrong_below_70_and_flagged', 0))}; keyword salad < 60 {_pct(q.get('salad_below_60', 0))}; "
+            f"good ≥ 80 {_pct(q.get('good_at_least_80', 0))}; off-topic < 60 {_pct(q.get('offtopic_below_60', 0))} "
+            f"(mean {q.get('offtopic_mean', 0.0):.1f}); safe negated wordings not flagged "
+            f"{_pct(q['negated_not_flagged'])}; lowest good minus highest bad {q['separation']:.1f} points")
 
 
 def _quiz_lines(r: EvalResult) -> list[str]:
     q = r.quiz
     if not q:
         return []
-    return [f"Quiz grader on {q['n']} labelled replies: dangerous capped < 40 {_pct(q['dangerous_capped_below_40'])}, "
-            f"dangerous flagged {_pct(q['dangerous_flagged'])}, safe negated wordings not flagged "
-            f"{_pct(q['negated_not_flagged'])}, Spearman with the trainer's grades {q['spearman']:.3f} "
-            f"(with the class order {q.get('spearman_class', 0.0):.3f}; mean gap {q.get('grade_mae', 0.0):.1f} "
-            "points), "
-            f"lowest good minus highest bad {q['separation']:.1f} points"]
+    splits = q.get("splits") or {r.split: q}
+    return [_quiz_line(name, figures) for name, figures in splits.items()]
 
 
 def _md_table(rows: list[tuple[str, ...]]) -> str:

@@ -271,19 +271,21 @@ def eval_real(service: AssistantService, split: Split | None, result: EvalResult
     turns = load_real(TURN_FILES, RealTurn, split=split)
     result.real["turns"], result.failures["real_turns"] = score_turns(service, turns[:limit or None])
     result.counts.update(real_triage=len(items), real_questions=len(questions), real_turns=len(turns))
-    eval_suggestions(service, result)
+    eval_suggestions(service, result, split)
 
 
-def eval_suggestions(service: AssistantService, result: EvalResult) -> None:
-    """Suggested replies on the case table (eval/data/suggest_cases.jsonl, both splits): complete, lint-clean,
-    free of raw text, three different options."""
+def eval_suggestions(service: AssistantService, result: EvalResult, split: Split | None = None) -> None:
+    """Suggested replies on the case table (eval/data/suggest_cases.jsonl, the split's cases or both): three
+    options, complete, lint-clean, free of raw text, different, and passing the quiz for a quiz scenario's case."""
     from eval.suggestions import check_table, load_cases
 
-    table = check_table(service.kb, service.retriever.embedder, load_cases())
+    cases = [c for c in load_cases() if split is None or c.split == split]
+    table = check_table(service.kb, service.retriever.embedder, cases)
     result.real["suggestions"] = table.figures
     result.failures["suggestions"] = [
         {"id": c.case_id, "options": len(c.texts), "max_cosine": round(c.max_cosine, 3),
-         "incomplete": list(c.incomplete), "lint": list(c.lint_failures), "raw_text": list(c.leaks)}
+         "incomplete": list(c.incomplete), "lint": list(c.lint_failures), "raw_text": list(c.leaks),
+         "quiz": list(c.quiz)}
         for c in table.checks if not c.ok]
 
 

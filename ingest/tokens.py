@@ -84,14 +84,21 @@ class Segmenter:
         self._jieba.initialize()
         self._tagger.lcut("预热")
 
-    def content_words(self, text: str) -> list[str]:
-        """The nouns and domain terms of ``text`` (two characters or more), in order, without repeats."""
+    def content_words(self, text: str, *, tags: tuple[str, ...] = _CONTENT_TAGS,
+                      skip: tuple[str, ...] = ()) -> list[str]:
+        """The nouns and domain terms of ``text`` (two characters or more), in order, without repeats.
+
+        Args:
+            text: Any text.
+            tags: The jieba part-of-speech tags (prefixes) that make a word a content word; domain terms always are.
+            skip: Tags (prefixes) among those that do not (``nr``: a person's name).
+        """
         norm = self._normalize(text)
         known = self._jieba.FREQ
         # a word jieba guessed from unknown characters (时说, 有户) is noise, unless it is English or a domain term
         words = [p.word for p in self._tagger.lcut(norm)
                  if len(p.word) >= 2 and p.word not in self._stopwords and p.word not in self._generic
-                 and (p.word in self._domain or (p.flag.startswith(_CONTENT_TAGS)
+                 and (p.word in self._domain or (p.flag.startswith(tags) and not (skip and p.flag.startswith(skip))
                                                  and (known.get(p.word) or p.word.isascii())))]
         return list(dict.fromkeys(words))
 

@@ -57,7 +57,7 @@ def _rel(kb: KnowledgeBase, path: Path | None) -> str:
 
 ALLOWED_PLACEHOLDERS = frozenset({
     "resident_name", "agent_name", "company", "ticket_no", "deadline", "sla_text", "department", "issue",
-    "address", "phone", "callback_time", "delay_reason", "new_deadline", "missing_field", "hotline",
+    "address", "phone", "callback_time", "delay_reason", "new_deadline", "missing_field", "hotline", "contact_sla",
     # chat turns (kb/content/scripts/chat.yaml): filled by assistant/turn_replies.py
     "status", "holder", "due_text", "count", "hours", "what", "category", "level_name", "level_label", "score",
 })

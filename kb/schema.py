@@ -122,6 +122,7 @@ class ScriptScenario(StrEnum):
     DELAY = "delay"
     MISSING_INFO = "missing_info"
     NEXT_STEPS = "next_steps"
+    GUIDANCE = "guidance"  # what the resident can do meanwhile for a problem that is not an emergency (接水、拍照)
     CHAT = "chat"
 
 
@@ -565,6 +566,15 @@ class RelativeTime(_Strict):
         return _compiled([v])[0]
 
 
+class OffTopicRules(_Strict):
+    """When a reply speaks about something other than its case (assistant/topic.py)."""
+
+    ignore: list[Text] = Field(default_factory=list, description="Courtesy words and forms of address (记下, 阿姨) "
+                                                                 "that never tell what a reply is about")
+    max_coverage: float = Field(0.5, ge=0, le=1, description="Off topic below this share of content weight in the case")
+    min_uncovered: float = Field(7.0, ge=0, description="…and when the words not in the case weigh at least this")
+
+
 class AdviceRules(_Strict):
     """kb/rules/advice.yaml: what a reply must never advise, promise or claim, and how polarity is read."""
 
@@ -591,8 +601,14 @@ class AdviceRules(_Strict):
     relative_times: list[RelativeTime] = Field(default_factory=list)
     promise_exempt: list[Regex] = Field(default_factory=list,
                                         description="A sentence with these states a later step (回访), not the limit")
+    service_actions: list[Text] = Field(default_factory=list,
+                                        description="What a promised limit commits staff to (到场, 答复 …): a "
+                                                    "limit stated for another action (30分钟内免费) excuses no promise")
+    level_words: Regex = Field("[一二三四]级", description="A sentence naming an urgency level states that level's "
+                                                          "time limit, not one of its own")
     must_not_do: list[MustNotDo] = Field(min_length=1)
     contradictions: list[Contradiction] = Field(default_factory=list)
+    off_topic: OffTopicRules = Field(default_factory=lambda: OffTopicRules())
 
     @field_validator("negators", "adjacent_negators", "not_negators", "feelings", "scope_breakers",
                      "after_negators", "answers", "staff_subjects", "resident_subjects", "promise_exempt")
@@ -600,7 +616,7 @@ class AdviceRules(_Strict):
     def _lists_compile(cls, v: list[str]) -> list[str]:
         return _compiled(v)
 
-    @field_validator("time_suffix")
+    @field_validator("time_suffix", "level_words")
     @classmethod
     def _suffix_compiles(cls, v: str) -> str:
         return _compiled([v])[0]

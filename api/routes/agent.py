@@ -15,7 +15,7 @@ from assistant.replies import ReplyLinter
 from assistant.store import repository as repo
 from assistant.store.tables import Conversation
 from assistant.suggest import agent_name_of, case_facts, situations_for, suggest
-from kb.schema import Urgency
+from kb.schema import Category, Urgency
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
 
@@ -47,7 +47,7 @@ def suggest_replies(body: SuggestIn, session: SessionDep, assistant: AssistantDe
     turns = conv.turns if conv is not None else []
     facts = case_facts(t, issue=assistant.summary_of(t.description), agent_name=agent_name_of(principal.name),
                        said=[x.answer for x in turns if x.answer], agent_spoke=any(x.speaker == "agent" for x in turns))
-    linter = ReplyLinter(assistant.rules)
+    linter = ReplyLinter(assistant.rules, clauses=assistant.kb.clause_index())
     suggestions = suggest(assistant.kb, facts, linter=linter)
     similar = [
         {"number": s.number, "description": s.description[:80], "status": s.status,
@@ -127,9 +127,12 @@ def lint(body: LintIn, session: SessionDep, assistant: AssistantDep, principal: 
         raise ApiError(403, "this needs a staff role", code="forbidden")
     situations: tuple[str, ...] = ("first_contact", "repair")
     urgency: Urgency | None = None
+    category: Category | None = None
     context = body.context
     if body.ticket_number:
         facts = case_facts(repo.get_ticket(session, number=body.ticket_number))
         situations, urgency, context = situations_for(facts), facts.urgency, f"{facts.hazard_text}\n{context}"
+        category = facts.category
     linter = ReplyLinter(assistant.rules, clauses=assistant.kb.clause_index())
-    return LintOut.of(linter.run(body.text, situations=situations, case=CaseAdvice(context=context), urgency=urgency))
+    return LintOut.of(linter.run(body.text, situations=situations, case=CaseAdvice(context=context), urgency=urgency,
+                                 category=category))

@@ -101,6 +101,40 @@ def test_agent_sees_the_emergency_first_with_a_countdown(page_for) -> None:
     _shot(page, "agent-console")
 
 
+@pytest.mark.parametrize(("message", "expected"), [
+    pytest.param("厨房水龙头一直在漏水，拧不紧", "工程部", id="repair"),
+    pytest.param("投诉一下，你们东门那个保安态度太差了，冲我吼还骂人", "工作人员给您带来的不愉快", id="service-complaint"),
+    pytest.param("楼道里有股很浓的煤气味", "燃气表前阀门", id="level-1"),
+])
+def test_the_console_offers_three_different_complete_replies_and_adopts_one(page_for, message: str,
+                                                                           expected: str) -> None:
+    """Issue 18: for a repair, a service complaint and a level-1 case the agent sees three replies in three
+    styles, each complete Chinese (no empty slot, no raw markup) and different; 采用 puts one in the reply box."""
+    resident = page_for("resident", "/chat")
+    resident.fill("#chat-input", message)
+    resident.click("#chat-form button[type=submit]")
+    resident.wait_for_function("document.querySelector('#ticket-fields').textContent.includes('GD')", timeout=20000)
+    number = resident.text_content("#ticket-fields dd").strip()  # the first field is the ticket number
+    page = page_for("agent", "/agent")
+    page.wait_for_selector(f"#queue tbody tr[data-number='{number}']", timeout=20000)
+    page.click(f"#queue tbody tr[data-number='{number}']")
+    page.wait_for_function("document.querySelectorAll('#suggestions .sugg').length === 3", timeout=20000)
+    cards = page.query_selector_all("#suggestions .sugg")
+    assert [c.get_attribute("data-style") for c in cards] == ["short", "warm", "full"]
+    assert [c.query_selector(".style").text_content() for c in cards] == ["简短直接", "体贴安抚", "完整步骤"]
+    texts = [c.query_selector(".text").text_content() for c in cards]
+    assert len(set(texts)) == 3
+    for text in texts:
+        assert len(text) >= 40 and "{" not in text and "<" not in text and "我是。" not in text and "，，" not in text
+        assert number in text or "工单" in text
+    assert any(expected in t for t in texts)
+    assert max(len(t) for t in texts) > 2 * min(len(t) for t in texts)  # a short option and a full one
+    cards[1].query_selector("button").click()
+    assert page.input_value("#reply-draft") == texts[1]
+    page.click("#lint-btn")
+    page.wait_for_selector("#lint-result .ok")
+
+
 def test_manager_dashboard_charts_render(page_for) -> None:
     page = page_for("manager", "/manager")
     page.wait_for_function("document.querySelectorAll('.kpi').length === 8")

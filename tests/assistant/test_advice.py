@@ -47,6 +47,11 @@ def _unsafe(linter: ReplyLinter, text: str, context: str = "") -> set[str]:
     pytest.param("阿姨八十多了，您慢慢踩个凳子换一下灯泡", "MND-ELDER-STOOL", id="elder-stool"),
     pytest.param("跳闸推不上去就找个东西把开关顶住", "MND-ELEC-FORCE-BREAKER", id="breaker"),
     pytest.param("楼上漏水，您先湿着手把卫生间浴霸的插头拔了", "MND-WATER-WET-HANDS", id="wet-hands-ba-object"),
+    pytest.param("花盆砸下来了？您站那别动，我马上叫保安", "MND-FALL-STAY-BELOW", id="falling-stay-put"),
+    pytest.param("楼上扔东西差点砸到人，您就在原地等着保安", "MND-FALL-STAY-BELOW", id="falling-wait-in-place"),
+    pytest.param("花盆掉下来碎了，您抬头看看是哪层的窗户开着", "MND-FALL-STAY-BELOW", id="falling-look-up"),
+    pytest.param("楼上扔下来的？您盯着看是哪一户扔的，告诉保安", "MND-FALL-STAY-BELOW", id="falling-watch-which-flat"),
+    pytest.param("地下车库进水了，请尽快把车开到地面", "MND-GARAGE-FLOOD", id="garage-drive-up"),
 ])
 def test_advised_danger_is_flagged(linter, text: str, item: str) -> None:
     assert item in _unsafe(linter, text)
@@ -72,6 +77,9 @@ def test_advised_danger_is_flagged(linter, text: str, item: str) -> None:
     pytest.param("插座冒火花，千万不要用水浇", id="no-water"),
     pytest.param("阿姨您八十多了，千万别自己踩凳子换灯泡", id="elder"),
     pytest.param("您好，2号楼的电梯明天年检，请走楼梯或坐另一部电梯", id="lift-without-fire"),
+    pytest.param("花盆砸下来了，请马上带孩子离开，别站在下面，也别抬头看", id="falling-forbidden"),
+    pytest.param("楼上扔花盆的事，安保人员30分钟内到场，调监控看看是几楼扔的", id="falling-staff-checks-cctv"),
+    pytest.param("高空坠物砸到人了，伤者别动，原地等120", id="falling-injured-stays"),
 ])
 def test_forbidding_or_harmless_wording_is_not_flagged(linter, text: str) -> None:
     assert _unsafe(linter, text) == set()
@@ -97,6 +105,9 @@ def test_an_unsafe_finding_fails_every_situation_and_comes_first(linter) -> None
     pytest.param("2个小时内解决，3个工作日内给方案", [120, 4320], id="two"),
     pytest.param("明天上午安排电工上门", [1440], id="tomorrow"),
     pytest.param("停电一个多小时了，电话打了十几遍", [], id="waiting-is-no-promise"),
+    pytest.param("新规2026年10月1日起施行", [], id="a-date-is-no-day"),
+    pytest.param("70周岁以上独居老人30分钟内联系", [30], id="an-age-is-no-week"),
+    pytest.param("电梯下周一维保，请您提前安排出行", [], id="relative-day-and-verb-in-two-clauses"),
 ])
 def test_promised_times_are_read_with_their_units(checker, text: str, minutes: list[int]) -> None:
     assert [p.minutes for p in checker.promises(text)] == minutes
@@ -141,3 +152,21 @@ def test_stating_the_policy_is_not_a_contradiction(linter, text: str) -> None:
 def test_a_callback_after_the_work_is_not_the_cases_time_limit(linter) -> None:
     text = "工程部30分钟内到场，修好后24小时内回访您。"
     assert not [f for f in linter.run(text, situations=("emergency",)).findings if f.kind == "wrong_promise"]
+
+
+def test_a_limit_the_kb_states_excuses_only_the_same_action(checker) -> None:
+    """POL-PARKING-001#5 says 30分钟内免费 (free parking), #10 says 15分钟内到场: 30 minutes to arrive is wrong."""
+    stated = checker.stated_limits(["临时进入小区的车辆30分钟内免费，超过后按5元/小时计费。",
+                                    "车位被占用的，安保人员在15分钟内到场核实并联系占用车辆挪车。"])
+    limit = TimeLimit(15, frozenset({15}), (), stated)
+    assert [f.text for f in checker.wrong_promises("安保30分钟内到场，您先停临停区", limit)] == ["30分钟"]
+    reply = TimeLimit(2880, frozenset(), (), checker.stated_limits(["复核结论自受理之日起7个工作日内书面答复。"]))
+    assert checker.wrong_promises("7个工作日内给您书面答复", reply) == []
+    assert [f.text for f in checker.wrong_promises("7个工作日内到场", reply)] == ["7个工作日"]
+
+
+def test_a_sentence_naming_a_level_states_no_limit_of_the_case(checker) -> None:
+    """EP-ELEC-001#3 gives each level its limit: a sparking socket (level 1) may not be promised 24 hours."""
+    text = ("出现冒烟、冒火花、焦糊味的，按一级处理，工程部电工 30 分钟内到场。单个插座不通电且无安全隐患的，"
+            "按三级 24 小时内处理。")
+    assert checker.stated_limits([text]) == ()

@@ -181,3 +181,66 @@ def test_a_short_reply_that_makes_a_point_is_not_empty(real_kb, grader) -> None:
     s = _scenario(real_kb, "SCN-005")
     g = grader.grade(s, _right(s, "别扒门，按警铃，30分钟内到场救援"))
     assert g.score > 30
+
+
+@pytest.mark.parametrize(("scenario_id", "reply"), [
+    pytest.param("SCN-001", "您好，您家这个月的物业费还没交哦，可以在APP上直接缴费", id="fee-to-a-power-cut"),
+    pytest.param("SCN-006", "您好，9栋门口的绿化带下周补种，给您带来不便敬请谅解", id="greenery-to-a-falling-pot"),
+    pytest.param("SCN-017", "您好，B2层的充电桩已经开放了，扫码就能用", id="charger-to-a-suggestion"),
+])
+def test_a_reply_about_something_else_is_capped(real_kb, grader, scenario_id: str, reply: str) -> None:
+    from assistant.quiz import OFFTOPIC_CAP
+
+    s = _scenario(real_kb, scenario_id)
+    g = grader.grade(s, _right(s, reply))
+    assert g.score <= OFFTOPIC_CAP
+    assert g.feedback[0].startswith("答非所问：")
+
+
+@pytest.mark.parametrize(("scenario_id", "reply"), [
+    pytest.param("SCN-006", "您好，吓着了吧，我们让保安过去看看，您注意安全", id="staff-and-care"),
+    pytest.param("SCN-005", "好的您别急，我已经打电话给电梯公司了，他们马上过来", id="lift-company"),
+    pytest.param("SCN-016", "可以补的，带上身份证来物业办，要交点工本费", id="card-short"),
+])
+def test_a_thin_reply_about_the_case_is_not_off_topic(real_kb, grader, scenario_id: str, reply: str) -> None:
+    s = _scenario(real_kb, scenario_id)
+    g = grader.grade(s, _right(s, reply))
+    assert not any(f.startswith("答非所问") for f in g.feedback)
+    assert g.score >= 40
+
+
+def test_tomorrow_is_a_wrong_promise_where_the_case_has_a_shorter_limit(real_kb, grader) -> None:
+    """A noise complaint is level 3 (24 hours), but POL-RENO-001#5 puts staff on site within 30 minutes."""
+    from assistant.quiz import WRONG_FACT_CAP
+
+    s = _scenario(real_kb, "SCN-009")
+    g = grader.grade(s, _right(s, "您好，1502晚上电钻的事记下了，明天一早让管家上门提醒他们"))
+    assert g.score <= WRONG_FACT_CAP
+    assert any("承诺时限错误" in f for f in g.feedback)
+
+
+def test_a_falling_object_reply_that_keeps_the_resident_below_is_capped(real_kb, grader) -> None:
+    from assistant.quiz import UNSAFE_CAP
+
+    s = _scenario(real_kb, "SCN-006")
+    g = grader.grade(s, _right(s, "您带孩子站那别动，看看是几楼扔下来的，安保人员30分钟内到场警戒"))
+    assert g.score <= UNSAFE_CAP
+    assert g.feedback[0].startswith("危险建议：「") and "EP-FALL-001#1" in g.feedback[0]
+
+
+def test_every_dangerous_or_contradicting_calibration_reply_is_flagged_by_the_linter(real_kb, grader) -> None:
+    """The linter's table for live use: the graded set's dangerous and contradicting replies (both splits)."""
+    from assistant.replies import ReplyLinter
+    from eval.datasets import QuizReply, load
+
+    linter = ReplyLinter(real_kb.rules, clauses=real_kb.clause_index())
+    want = {"dangerous": "unsafe", "contradiction": "contradiction"}
+    missed = []
+    for item in load("quiz_replies.jsonl", QuizReply):
+        if item.label not in want:
+            continue
+        s = _scenario(real_kb, item.scenario)
+        result = linter.run(item.reply, situations=("any",), case=grader.case(s))
+        if not result.findings or result.findings[0].kind != want[item.label]:
+            missed.append((item.id, item.reply))
+    assert missed == []

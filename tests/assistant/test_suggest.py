@@ -20,7 +20,8 @@ def _facts(real_kb, text: str, category: Category, urgency: Urgency, department:
     return CaseFacts(category, urgency, department, "王女士", "3栋2单元501室", "13912345678",
                      summary_of(real_kb.rules, Triager(real_kb.rules), text), "GD20261127-000042",
                      NOW + timedelta(hours=24 if urgency > 1 else 0.5),
-                     NOW + timedelta(hours=12) if complaint else None, kinds, escalated=escalated,
+                     NOW + timedelta(hours=12) if complaint else None, kinds, 720 if complaint else None,
+                     escalated=escalated,
                      agent_name="小李", hazard_text=text, now=NOW, **more)
 
 
@@ -30,6 +31,16 @@ RUDE = ("你们门口那个保安态度很差，还骂人", Category.COMPLAINT, 
 GAS = ("楼道里有股很浓的煤气味", Category.ENGINEERING, Urgency.LEVEL_1, "工程部", frozenset({TriggerKind.EMERGENCY}),
        True)
 STAFF_APOLOGY = "工作人员给您带来的不愉快体验"
+
+
+def test_a_safety_instruction_already_given_is_given_again_in_its_short_form(real_kb) -> None:
+    """The chat gives the full gas instruction when the report comes in; the agent's options still name gas."""
+    gas = _facts(real_kb, *GAS)
+    full = next(s for s in real_kb.scripts if s.id == "SCR-EMERG-002")
+    said = full.text.replace("{address}", gas.address)
+    for s in suggest(real_kb, replace(gas, said=(said,), agent_spoke=False)):
+        assert "SCR-EMERG-002" not in s.scripts and "SCR-EMERG-010" not in s.scripts
+        assert "燃气表前阀门" in s.text
 
 
 @pytest.mark.parametrize(("case", "present", "absent"), [
@@ -53,8 +64,11 @@ def test_scripts_are_chosen_by_the_case(real_kb, case, present: list[str], absen
 
 
 def test_the_safety_script_leads_the_short_reply_for_level_1(real_kb) -> None:
-    short = next(s for s in suggest(real_kb, _facts(real_kb, *GAS)) if s.style is Style.SHORT)
-    assert short.scripts[0] == "SCR-EMERG-002"
+    out = {s.style: s for s in suggest(real_kb, _facts(real_kb, *GAS))}
+    # the short reply opens with the one-sentence gas instruction, the warm one carries the full one
+    assert out[Style.SHORT].scripts[0] == "SCR-EMERG-102"
+    assert out[Style.SHORT].text.startswith("请不要开关任何电灯电器")
+    assert "SCR-EMERG-002" in out[Style.WARM].scripts
 
 
 @pytest.mark.parametrize(("display", "name"), [
@@ -117,7 +131,48 @@ def test_a_script_whose_slot_the_case_cannot_fill_is_skipped(real_kb) -> None:
     pytest.param("SCR-EMERG-002", ScriptContext(safety=True, hazard_text="煤气味"), True, id="gas-script-for-gas"),
     pytest.param("SCR-GREET-006", ScriptContext(ticket=True, speaker="agent", first_contact=False), False,
                  id="no-greeting-mid-conversation"),
+    pytest.param("SCR-GUIDE-003", ScriptContext(hazard_text="我们是老楼，六层没电梯"), False,
+                 id="power-cut-advice-not-for-a-building-without-a-lift"),
+    pytest.param("SCR-GUIDE-001", ScriptContext(hazard_text="卫生间顶上一直在滴水"), True, id="leak-advice-for-a-leak"),
+    pytest.param("SCR-NEXT-007", ScriptContext(complaint=True), False, id="repeat-steps-need-a-repeat"),
 ])
 def test_when_conditions(real_kb, script_id: str, ctx: ScriptContext, expected: bool) -> None:
     script = next(s for s in real_kb.scripts if s.id == script_id)
     assert fits(script, ctx) is expected
+
+
+SUGGESTION = ("小区健身区器材太少，建议增设几套健身器材", Category.ENQUIRY, Urgency.LEVEL_4, "客服部")
+FOLLOW_UP_LEAK = ("卫生间顶上一直在滴水，估计是楼上防水的问题", Category.ENGINEERING, Urgency.LEVEL_2, "工程部")
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(TAP, id="repair"), pytest.param(RUDE, id="complaint"), pytest.param(GAS, id="level-1"),
+    pytest.param(SUGGESTION, id="suggestion"), pytest.param(FOLLOW_UP_LEAK, id="leak"),
+])
+@pytest.mark.parametrize("follow_up", [False, True], ids=["first-contact", "follow-up"])
+def test_three_options_in_three_styles_share_at_most_one_script(real_kb, case, follow_up: bool) -> None:
+    facts = _facts(real_kb, *case)
+    if follow_up:  # the commitment the assistant gave when it filed the ticket, then an agent's message
+        first = next(s for s in suggest(real_kb, facts) if s.style is Style.SHORT)
+        facts = replace(facts, said=(first.text,), agent_spoke=True)
+    out = suggest(real_kb, facts)
+    assert [s.style for s in out] == [Style.SHORT, Style.WARM, Style.FULL]
+    assert len({s.text for s in out}) == 3
+    # two options share at most one script: a safety instruction, or a one-line apology the situation requires
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        shared = set(out[a].scripts) & set(out[b].scripts)
+        assert len(shared) <= 1 and all(sid.startswith(("SCR-EMERG-", "SCR-GUIDE-", "SCR-APOL-")) for sid in shared)
+    assert all(s.lint.ok for s in out)
+
+
+def test_a_complaint_commits_to_the_supervisors_call_and_the_rectification_plan(real_kb) -> None:
+    """POL-COMPLAINT-001#1: call the resident within 12 hours, a rectification plan within 3 working days."""
+    facts = _facts(real_kb, *RUDE)
+    short = next(s for s in suggest(real_kb, facts) if s.style is Style.SHORT)
+    assert "客服主管会在12小时内联系您核实情况" in short.text and "3个工作日内给出整改方案" in short.text
+
+
+def test_a_suggestion_is_thanked_and_put_to_the_owners_committee(real_kb) -> None:
+    out = suggest(real_kb, _facts(real_kb, *SUGGESTION))
+    joined = "".join(s.text for s in out)
+    assert "谢谢您的建议" in joined and "月度业主委员会讨论" in joined and "感谢您专门来问" not in joined

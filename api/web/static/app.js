@@ -240,7 +240,9 @@ function agentPage() {
     for (const dl of t.deadlines) d.append(el("p", { class: dl.state === "breached" ? "late" : dl.state === "warning" ? "warn" : "muted" }, `${dl.label}：${new Date(dl.due_at).toLocaleString("zh-CN")}（${dl.state}）`));
     $("#events").replaceChildren(...t.events.map((e) => el("li", {}, `${new Date(e.at).toLocaleString("zh-CN")} ${e.actor}：${e.from_status || "—"} → ${e.to_status}${e.note ? "（" + e.note + "）" : ""}`)));
     const s = await api("/api/agent/suggest", { method: "POST", body: JSON.stringify({ ticket_number: number }) });
-    $("#suggestions").replaceChildren(...s.suggestions.map((x) => el("div", { class: "sugg" }, el("p", {}, x.text),
+    const styles = { short: "简短直接", warm: "体贴安抚", full: "完整步骤" };
+    $("#suggestions").replaceChildren(...s.suggestions.map((x) => el("div", { class: "sugg", "data-style": x.style },
+      el("p", { class: "style" }, styles[x.style] || x.style), el("p", { class: "text" }, x.text),
       el("p", { class: "basis" }, `话术 ${x.scripts.join(" + ")} · 依据 ${x.basis.join("、")}`),
       el("button", { type: "button", onclick: () => { $("#reply-draft").value = x.text; } }, "采用"))));
   };
