@@ -19,6 +19,7 @@ from api.routes import (
     auth,
     callbacks,
     chat,
+    curation,
     dashboard,
     health,
     kb,
@@ -133,8 +134,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, triage, dashboard, quiz,
-                   openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, curation, triage,
+                   dashboard, quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -23,6 +25,22 @@ class RetrievalSettings(BaseModel):
                                 "of the question's content-word weight…")
     max_uncovered: float = Field(20.0, ge=0, description="…or when the weight it leaves unmentioned is below this "
                                  "(a specific word weighs about 10–15)")
+
+
+class GapSettings(BaseModel):
+    """The content-gap report: how questions the KB failed on are grouped and ranked."""
+
+    threshold: float = Field(0.92, gt=0, le=1, description="Cosine similarity at which two questions are the same "
+                             "(best pairwise F1 on the KB's own paraphrase groups, eval/bench_gaps.py)")
+    method: Literal["average", "sphere"] = Field("average", description="average: agglomerative, average linkage "
+                                                  "(better groups, O(n²) memory); sphere: Butina sphere exclusion "
+                                                  "(faster, less memory)")
+    half_life_days: float = Field(30.0, gt=0, description="A gap counts half as much in the ranking after this many "
+                                                          "days (volume weighted for recency)")
+    window_days: int = Field(90, gt=0, description="Gaps older than this are left out of the report")
+    max_questions: int = Field(5000, gt=0, le=50_000, description="At most this many (the newest) are clustered")
+    top: int = Field(20, gt=0, le=500, description="Clusters described in the report")
+    examples: int = Field(5, gt=0, le=20, description="Example wordings shown per cluster")
 
 
 class LLMSettings(BaseModel):
@@ -78,4 +96,5 @@ class AssistantSettings(BaseModel):
     db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a connection, then 503")
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    gaps: GapSettings = GapSettings()
     sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes")

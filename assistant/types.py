@@ -58,6 +58,7 @@ class Retrieval:
     best_dense: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     grounding: Grounding | None = None  # whether the best entry speaks about the question (None: not checked)
+    reason: str = ""  # why the KB does (not) cover the question: the threshold or grounding that decided it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +69,4 @@ class ResidentProfile:
     phone: str | None = None
     address: str | None = None
     vulnerable: bool = False
+    community: str | None = None  # the id of the resident's community (kb/content/communities), if known
