@@ -32,7 +32,6 @@ from api.routes import (
     triage,
     wecom,
 )
-from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.monitor import SlaMonitor
@@ -40,6 +39,7 @@ from assistant.notify import notifiers
 from assistant.paging import Pager
 from assistant.photos import PhotoStore
 from assistant.privacy import install_log_masking
+from assistant.reindex import IngestJob
 from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
 from assistant.sla import local_zone
@@ -84,7 +84,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                 serialize_startup(session)
                 password = settings.api.demo_password.get_secret_value()
                 accounts.ensure_demo(session, password_hash=hash_password(password),
-                                     api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
+                                     api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()),
+                                     communities=tuple(c.meta.id for c in service.kb.communities))
         pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify),
                       zone=local_zone(service.kb.values),
                       clock=lambda: datetime.now(UTC))

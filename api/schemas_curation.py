@@ -194,7 +194,9 @@ class HitTestOut(BaseModel):
     thresholds: dict[str, float]
     grounding: dict[str, Any] | None
     hits: list[HitOut]
-    decision: str = Field(description="answer, not_found (a person answers), out_of_scope, emergency, report, ...")
+    decision: str = Field(description="answer, curated_answer, not_found (a person answers), out_of_scope, "
+                                      "emergency, report, or an everyday turn")
+    why: str = Field(description="Why the assistant decided so")
     answered: bool
     reply: str
     triage: dict[str, Any]

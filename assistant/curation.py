@@ -8,9 +8,12 @@ its gap or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from assistant.conversation import Reply
@@ -20,6 +23,9 @@ from assistant.retrieve import HybridRetriever
 from assistant.store import feedback
 from assistant.store.tables import AnswerVote, Correction, Turn
 from assistant.turn import TurnKind
+from kb.curated import add_curated, next_id
+from kb.errors import KBValidationError
+from kb.schema import Curated, FaqEntry
 
 
 def _vector(retriever: HybridRetriever, text: str) -> tuple[bytes, str]:
@@ -128,3 +134,56 @@ def gap_report(session: Session, reporter: GapReporter, *, now: datetime, top: i
     matrix = np.stack([v for v in vectors if v is not None]).astype(np.float32) if rows else np.zeros((0, dim),
                                                                                                           dtype=np.float32)
     return reporter.run(items, matrix, now=now, top=top)
+
+
+@dataclass(frozen=True, slots=True)
+class Edits:
+    """What an admin changed before approving a correction (empty: keep the agent's)."""
+
+    question: str | None = None
+    answer: str | None = None
+    paraphrases: tuple[str, ...] = ()
+    department: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def approve(session: Session, retriever: HybridRetriever, kb_root: Path, *, correction_id: int, reviewer: str,
+            now: datetime, edits: Edits | None = None) -> tuple[Correction, Path]:
+    """Approve a correction: write it as a curated FAQ entry of the KB (validated and linted), mark it approved.
+
+    The caller makes it live with an incremental ingest (``assistant.reindex.IngestJob.request``).
+
+    Raises:
+        CorrectionError: No such correction (404), already reviewed (409), or the entry is refused by the KB's
+            schema or lint (422, naming the problem); nothing is written then.
+    """
+    edits = edits or Edits()
+    row = feedback.get_correction(session, correction_id=correction_id)
+    if row.status != "pending":
+        raise CorrectionError(f"correction {row.id} was already {row.status}", status=409)
+    question = (edits.question or row.question).strip()
+    nearest = retriever.run(question, top_k=3).hits
+    department = edits.department or next((h.chunk.department for h in nearest if h.chunk.department), "客服部")
+    tags = list(edits.tags) or list(dict.fromkeys(["客服核定", *(t for h in nearest[:1] for t in h.chunk.tags[:2])]))
+    try:
+        entry = FaqEntry(id=next_id(kb_root), question=question, paraphrases=list(edits.paraphrases),
+                         answer=(edits.answer or row.answer).strip(), department=department, tags=tags,
+                         curated=Curated(correction=row.id, agent=row.agent, approved_by=reviewer, approved_at=now))
+        path = add_curated(kb_root, entry)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise CorrectionError(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}") from exc
+    except KBValidationError as exc:
+        raise CorrectionError(f"the KB refuses the entry: {exc.reason}") from exc
+    feedback.review(session, correction=row, status="approved", reviewer=reviewer, now=now, entry_id=entry.id)
+    return row, path
+
+
+def reject(session: Session, *, correction_id: int, reviewer: str, now: datetime, note: str | None) -> Correction:
+    """Reject a correction (kept, with the admin's note).
+
+    Raises:
+        CorrectionError: No such correction (404) or already reviewed (409).
+    """
+    row = feedback.get_correction(session, correction_id=correction_id)
+    return feedback.review(session, correction=row, status="rejected", reviewer=reviewer, now=now, note=note)

@@ -165,6 +165,17 @@ class HybridRetriever:
             if len(hits) >= k:
                 break
         best_dense = max((dense[r] for r in dense_rank[:1]), default=0.0)
+        curated = next((r for r in dense_rank if index.chunks[r].kind == "curated"), None)
+        if curated is not None and mode != "bm25" and dense[curated] >= s.curated_min_score:
+            # an answer an agent wrote and an admin approved for this very question: it goes first, as written
+            chunk = index.chunks[curated]
+            top = Hit(chunk, round(fused.get(curated, 0.0) / best_possible, 4), round(dense[curated], 4),
+                      round(float(sparse_all[curated]), 4), 1)
+            rest = [Hit(h.chunk, h.score, h.dense, h.sparse, i) for i, h in enumerate(
+                (h for h in hits if h.chunk.chunk_id != chunk.chunk_id), start=2)]
+            timings["total_ms"] = (time.perf_counter() - t0) * 1000
+            return Retrieval(query, tuple([top, *rest][:k]), True, round(best_dense, 4), timings, None,
+                             f"curated answer {chunk.entry_id}: cosine {dense[curated]:.3f} ≥ {s.curated_min_score}")
         best_sparse = hits[0].sparse if hits else 0.0
         if not hits:
             found, reason = False, "nothing retrieved (no entry passes the filters)"

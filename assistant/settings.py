@@ -19,6 +19,9 @@ class RetrievalSettings(BaseModel):
     min_score_with_terms: float = Field(
         0.88, ge=0, le=1, description="…or at least this when the best hit also matches on words (see min_bm25)")
     min_bm25: float = Field(8.0, ge=0, description="BM25 score of the best hit that counts as a word match")
+    curated_min_score: float = Field(
+        0.94, ge=0, le=1, description="A curated answer (an agent's, approved) whose cosine with the question reaches "
+        "this is returned as written, ahead of the other entries")
     grounding: bool = Field(True, description="Also require the best entry to mention the question's content words "
                             "(see assistant/grounding.py); off = the cosine floor alone decides")
     min_coverage: float = Field(0.35, ge=0, le=1, description="Grounded when the entry mentions at least this share "

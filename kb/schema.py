@@ -245,6 +245,31 @@ class ValuesFile(_Strict):
         return v
 
 
+class ValueOverride(_Strict):
+    """A community's own figure for a company value (``fee.rate_highrise`` …); the unit is the company's if unset."""
+
+    value: str | int | float
+    unit: str | None = None
+    description: Text | None = None
+
+
+class CommunityMeta(_Strict):
+    """Front matter of a community's document (kb/content/communities/*.md): who it is and what differs.
+
+    Every value not in ``values`` is the company's (kb/content/values/); the body's numbered clauses state the
+    community's own figures and rules and are cited when an answer uses one of them.
+    """
+
+    id: EntryId
+    name: Text = Field(description="The community's name (小区名), e.g. 绿荷苑")
+    address: Text
+    department: Text = "客服部"
+    tags: list[Text] = Field(default_factory=list)
+    effective_from: date = date(2026, 1, 1)
+    values: dict[str, ValueOverride] = Field(default_factory=dict,
+                                             description="Company values this community sets differently")
+
+
 # ---------------------------------------------------------------- triage rules
 
 
