@@ -51,6 +51,7 @@ class IngestJob:
 
     def _launch(self, settings: IngestSettings, retriever: HybridRetriever, full: bool) -> None:
         self.done.clear()
+        self.state, self.message = "running", "starting"  # before the thread: a poll right after sees it running
         threading.Thread(target=self._loop, args=(settings, retriever, full), name="ingest", daemon=True).start()
 
     def _loop(self, settings: IngestSettings, retriever: HybridRetriever, full: bool) -> None:

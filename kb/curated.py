@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from kb.errors import KBValidationError
-from kb.lint import Severity, lint
+from kb.lint import lint
 from kb.load import load_kb
 from kb.schema import FaqEntry, FaqFile
 
@@ -83,8 +83,9 @@ def add_curated(root: Path, entry: FaqEntry) -> Path:
         kb = load_kb(root)
         if entry.id in kb.sources:
             raise KBValidationError(path, "id", f"id {entry.id} is already used in {kb.sources[entry.id]}")
-        errors = [f for f in lint(replace(kb, faqs=(*kb.faqs, entry), sources={**kb.sources, entry.id: path})).findings
-                  if f.severity is Severity.ERROR]
+        before = {(f.code, f.entry, f.message) for f in lint(kb).errors}
+        errors = [f for f in lint(replace(kb, faqs=(*kb.faqs, entry), sources={**kb.sources, entry.id: path})).errors
+                  if (f.code, f.entry, f.message) not in before]  # the KB's own errors are the ingest's to report
         if errors:
             raise KBValidationError(path, errors[0].entry, f"{errors[0].code}: {errors[0].message}")
         tmp = path.with_suffix(f".tmp-{os.getpid()}")

@@ -115,9 +115,10 @@ class FaqEntry(Effective):
     id: EntryId
     curated: Curated | None = None  # before the fields whose rules depend on it (validators run in field order)
     question: Text
-    paraphrases: list[Text] = Field(default_factory=list)
+    paraphrases: list[Text] = Field(default_factory=list, validate_default=True)
     answer: Text
-    basis: list[ClauseRef] = Field(default_factory=list, description="Clauses the answer rests on")
+    basis: list[ClauseRef] = Field(default_factory=list, validate_default=True,
+                                   description="Clauses the answer rests on")
     department: Text
     tags: list[Text] = Field(min_length=1)
     effective_from: date = date(2026, 1, 1)
