@@ -46,7 +46,7 @@ class Clusters:
         return len(self.centres)
 
     def members(self, label: int) -> npt.NDArray[np.int64]:
-        """Indexes of the cluster's members, centre first, then by closeness to the centre is not implied."""
+        """Indexes of the cluster's members: the centre first, then the others in input order."""
         idx = np.flatnonzero(self.labels == label)
         centre = self.centres[label]
         return np.concatenate(([centre], idx[idx != centre])).astype(np.int64)

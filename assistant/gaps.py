@@ -27,7 +27,7 @@ from assistant.conversation import Reply
 from assistant.retrieve import HybridRetriever
 from assistant.settings import GapSettings
 from assistant.turn import TurnKind
-from assistant.types import Retrieval
+from assistant.types import Filters, Retrieval
 from kb.load import KnowledgeBase
 
 
@@ -206,7 +206,9 @@ class GapReporter:
                 seen.add(_normal(w))
                 distinct.append(w)
         centre = distinct[0]
-        retrieval = self.retriever.run(centre, top_k=3)
+        # searched as the residents who asked searched: their community's documents, no other community's
+        community = Counter(m.community for m in members).most_common(1)[0][0]
+        retrieval = self.retriever.run(centre, top_k=3, filters=Filters(community=community, scoped=True))
         nearest = Snapshot.of(retrieval).nearest
         notes = tuple(dict.fromkeys(m.note for m in members if m.note))[: self.settings.examples]
         draft = self._draft(rank, distinct, retrieval)
