@@ -216,8 +216,10 @@ class GapReporter:
                           first_seen=min(m.created_at for m in members), last_seen=max(m.created_at for m in members),
                           kinds=dict(Counter(m.kind.value for m in members)),
                           examples=tuple(distinct[: self.settings.examples]), notes=notes, nearest=nearest,
-                          why=retrieval.reason if not retrieval.found else
-                          f"the KB answers it now ({retrieval.reason})",
+                          why=retrieval.reason if not retrieval.found or not retrieval.hits else
+                          f"answered from {retrieval.hits[0].citation}, which did not help ("
+                          f"{', '.join(f'{k} {n}' for k, n in Counter(m.kind.value for m in members).items())}): "
+                          f"{retrieval.reason}",
                           draft=draft, gap_ids=tuple(m.id for m in members))
 
     def _draft(self, rank: int, wordings: list[str], retrieval: Retrieval) -> DraftFaq:
