@@ -113,7 +113,7 @@ class GapReportOut(BaseModel):
 class CorrectionIn(_In):
     """An agent's corrected answer to the resident's question of one turn."""
 
-    turn_id: int = Field(ge=1)
+    turn_id: int = Field(ge=1, le=2**31 - 1)
     answer: str = Field(min_length=4, max_length=MAX_MESSAGE)
 
 

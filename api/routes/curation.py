@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as ApiPath
 
 from api.deps import Admin, AssistantDep, PrincipalDep, Resident, SessionDep, Staff
 from api.errors import ApiError
@@ -30,6 +31,8 @@ from assistant.store import feedback
 from assistant.store import repository as repo
 
 router = APIRouter(tags=["knowledge"])
+# ids are 32-bit integers in every database: a larger one is a 422 naming the bound, never an overflow
+Id = Annotated[int, ApiPath(ge=1, le=2**31 - 1)]
 
 
 def _community(session: SessionDep, resident_id: int | None) -> str | None:
@@ -38,7 +41,7 @@ def _community(session: SessionDep, resident_id: int | None) -> str | None:
 
 
 @router.post("/api/chat/turns/{turn_id}/vote", response_model=VoteOut)
-def vote(turn_id: int, body: VoteIn, session: SessionDep, assistant: AssistantDep, principal: Resident) -> VoteOut:
+def vote(turn_id: Id, body: VoteIn, session: SessionDep, assistant: AssistantDep, principal: Resident) -> VoteOut:
     """赞 or 踩 one of the caller's answers (voting again replaces the vote); a 踩 goes to the gap report."""
     row = curation.vote(session, assistant.retriever, turn_id=turn_id, resident_id=principal.resident_id,
                         up=body.vote == "up", reason=body.reason, community=_community(session, principal.resident_id),
@@ -81,7 +84,7 @@ def corrections(session: SessionDep, _: Admin,
 
 
 @router.post("/api/kb/corrections/{correction_id}/approve", response_model=ApprovedOut)
-def approve(correction_id: int, body: ApproveIn, request: Request, session: SessionDep, assistant: AssistantDep,
+def approve(correction_id: Id, body: ApproveIn, request: Request, session: SessionDep, assistant: AssistantDep,
             principal: Admin) -> ApprovedOut:
     """Approve a correction (edits optional): it is written as a curated FAQ entry of the KB (validated and linted;
     422 naming the problem otherwise) and made live by an incremental ingest; until the new index is swapped in,
@@ -97,7 +100,7 @@ def approve(correction_id: int, body: ApproveIn, request: Request, session: Sess
 
 
 @router.post("/api/kb/corrections/{correction_id}/reject", response_model=CorrectionOut)
-def reject(correction_id: int, body: RejectIn, session: SessionDep, principal: Admin) -> CorrectionOut:
+def reject(correction_id: Id, body: RejectIn, session: SessionDep, principal: Admin) -> CorrectionOut:
     """Reject a correction; it is kept with the note."""
     return CorrectionOut.of(curation.reject(session, correction_id=correction_id, reviewer=principal.name,
                                             now=datetime.now(UTC), note=body.note))

@@ -163,3 +163,35 @@ def test_the_agent_sees_which_community_a_ticket_is_from(loop) -> None:  # type:
     assert ticket["community"] == "CM-FLW"  # the demo resident lives in 枫林湾, resident2 in 绿荷苑
     names = {c["id"]: c["name"] for c in client.get("/api/kb/communities", headers=login("agent")).json()}
     assert names == {"CM-LHY": "绿荷苑", "CM-FLW": "枫林湾"}
+
+
+@pytest.mark.parametrize(("who", "method", "path", "body", "field"), [
+    pytest.param("resident", "post", "/api/chat/turns/99999999999/vote", {"vote": "up"}, "turn_id", id="huge-turn-id"),
+    pytest.param("resident", "post", "/api/chat/turns/1/vote", {"vote": "meh"}, "vote", id="unknown-vote"),
+    pytest.param("resident", "post", "/api/chat/turns/1/vote", {"vote": "down", "reason": "长" * 501}, "reason",
+                 id="reason-too-long"),
+    pytest.param("agent", "post", "/api/agent/corrections", {"turn_id": 0, "answer": "正确答复如下"}, "turn_id",
+                 id="turn-zero"),
+    pytest.param("agent", "post", "/api/agent/corrections", {"turn_id": 1, "answer": "  "}, "answer",
+                 id="blank-correction"),
+    pytest.param("admin", "post", "/api/kb/corrections/99999999999/approve", {}, "correction_id", id="huge-id"),
+    pytest.param("admin", "get", "/api/kb/hittest?q=", None, "q", id="empty-question"),
+    pytest.param("admin", "get", "/api/kb/hittest?q=" + "问" * 501, None, "q", id="question-too-long"),
+    pytest.param("admin", "get", "/api/kb/gaps?top=0", None, "top", id="no-clusters"),
+])
+def test_bad_input_to_the_loop_is_a_422_naming_the_field(client, login, who: str, method: str, path: str,  # type: ignore[no-untyped-def]
+                                                         body: dict[str, object] | None, field: str) -> None:
+    kwargs: dict[str, object] = {"headers": login(who)}
+    if body is not None:
+        kwargs["json"] = body
+    r = getattr(client, method)(path, **kwargs)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["error"]["message"]
+
+
+def test_an_answer_that_does_not_exist_or_is_not_an_answer_is_a_404(client, login) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("/api/chat/turns/424242/vote", json={"vote": "up"}, headers=login("resident")).status_code == 404
+    r = client.post("/api/agent/corrections", json={"turn_id": 424242, "answer": "正确答复如下"}, headers=login("agent"))
+    assert r.status_code == 404 and "not the assistant's answer" in r.json()["error"]["message"]
+    r = client.post("/api/kb/corrections/424242/reject", json={}, headers=login("admin"))
+    assert r.status_code == 404 and "424242" in r.json()["error"]["message"]
