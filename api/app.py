@@ -20,6 +20,7 @@ from api.routes import (
     auth,
     callbacks,
     chat,
+    curation,
     dashboard,
     health,
     kb,
@@ -33,7 +34,6 @@ from api.routes import (
     triage,
     wecom,
 )
-from api.routes.kb import IngestJob
 from api.security import RateLimiter, hash_password, key_hash
 from api.settings import Settings
 from assistant.channel import ChannelAdapter
@@ -43,6 +43,7 @@ from assistant.notify import notifiers
 from assistant.paging import Pager
 from assistant.photos import PhotoStore
 from assistant.privacy import install_log_masking
+from assistant.reindex import IngestJob
 from assistant.retrieve import IndexWatcher
 from assistant.service import AssistantService
 from assistant.sla import local_zone
@@ -89,7 +90,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                 serialize_startup(session)
                 password = settings.api.demo_password.get_secret_value()
                 accounts.ensure_demo(session, password_hash=hash_password(password),
-                                     api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()))
+                                     api_key_hash=key_hash(settings.api.demo_api_key.get_secret_value()),
+                                     communities=tuple(c.meta.id for c in service.kb.communities))
         pager = Pager(sessions, service.rules.oncall, notifiers(settings.assistant.notify),
                       zone=local_zone(service.kb.values),
                       clock=lambda: datetime.now(UTC))
@@ -149,8 +151,8 @@ def create_app(settings: Settings, *, assistant: AssistantService | None = None)
                                         "script-src 'self'; frame-ancestors 'none'")
         return response
 
-    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, roster, triage, dashboard,
-                   quiz, openai, pages):
+    for module in (health, auth, chat, tickets, photos, agent, oncall, callbacks, wecom, kb, curation, roster, triage,
+                   dashboard, quiz, openai, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -107,6 +107,56 @@ def kb_lint(
         raise typer.Exit(1)
 
 
+@kb_app.command("gaps")
+def kb_gaps(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    top: Annotated[int | None, typer.Option(min=1, max=500, help="Clusters to show (default 20)")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Only gaps of the last N days (default 90)")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.5, max=1.0, help="Cosine at which questions are the "
+                                                                           "same (default 0.92)")] = None,
+) -> None:
+    """What residents asked that the KB does not answer: recorded gaps clustered by meaning, with drafts."""
+    from datetime import UTC, datetime
+
+    from assistant import curation
+    from assistant.gaps import GapReporter, report_json
+    from assistant.retrieve import HybridRetriever
+    from assistant.store.db import make_engine, make_sessionmaker, migrate
+    from ingest.errors import IngestError
+    from kb.load import load_kb
+
+    settings = _settings()
+    gap_settings = settings.assistant.gaps.model_copy(update={k: v for k, v in
+                                                              {"window_days": days, "threshold": threshold}.items()
+                                                              if v is not None})
+    retriever = HybridRetriever(settings.assistant.retrieval, _embedder(settings), settings.ingest.index_dir)
+    try:
+        retriever.warm_up()
+    except IngestError as exc:
+        raise _fail(str(exc)) from exc
+    engine = make_engine(settings.assistant.database_url)
+    migrate(engine)
+    reporter = GapReporter(load_kb(settings.ingest.kb_root), retriever, gap_settings)
+    with make_sessionmaker(engine).begin() as session:  # commits the vectors it had to compute
+        report = curation.gap_report(session, reporter, now=datetime.now(UTC), top=top)
+    if as_json:
+        typer.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{report.questions} questions in {report.cluster_count} clusters (cosine ≥ {report.threshold}, "
+               f"{report.method} linkage, {report.seconds['cluster']:.2f}s to cluster)")
+    for c in report.clusters:
+        typer.secho(f"\n#{c.rank} {c.size} 次（权重 {c.weight:.2f}，最近 {c.last_seen:%Y-%m-%d}）"
+                    f" {' '.join(f'{k}={v}' for k, v in c.kinds.items())}", bold=True)
+        for example in c.examples:
+            typer.echo(f"   · {example}")
+        for note in c.notes:
+            typer.echo(f"   ✎ {note}")
+        if c.nearest:
+            typer.echo("   nearest: " + "; ".join(f"{n.ref} {n.title} (cos {n.dense:.3f})" for n in c.nearest))
+        typer.echo(f"   why: {c.why}")
+        typer.echo("   draft:\n" + "\n".join("      " + line for line in c.draft.yaml().splitlines()))
+
+
 @app.command("ingest")
 def ingest_cmd(
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything instead of only what changed")] = False,

@@ -13,11 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
     ConversationNotFoundError,
+    CorrectionError,
     MissingFieldError,
     RosterConflictError,
     RosterError,
     TicketNotFoundError,
     TransitionError,
+    TurnNotFoundError,
 )
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
 from kb.errors import KBValidationError
@@ -71,9 +73,18 @@ def install(app: FastAPI) -> None:
     async def not_found(_: Request, exc: TicketNotFoundError) -> JSONResponse:
         return JSONResponse(_body("not_found", str(exc)), status_code=404)
 
+    @app.exception_handler(TurnNotFoundError)
+    async def no_turn(_: Request, exc: TurnNotFoundError) -> JSONResponse:
+        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
     @app.exception_handler(ConversationNotFoundError)
     async def no_conversation(_: Request, exc: ConversationNotFoundError) -> JSONResponse:
         return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(CorrectionError)
+    async def correction(_: Request, exc: CorrectionError) -> JSONResponse:
+        code = {404: "not_found", 409: "already_reviewed"}.get(exc.status, "invalid_correction")
+        return JSONResponse(_body(code, str(exc)), status_code=exc.status)
 
     @app.exception_handler(MissingFieldError)
     async def missing(_: Request, exc: MissingFieldError) -> JSONResponse:

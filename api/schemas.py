@@ -213,6 +213,7 @@ class TicketOut(BaseModel):
     deadlines: list[DeadlineOut]
     next_due_at: datetime | None
     seconds_left: int | None
+    community: str | None = Field(None, description="The resident's community (小区) id when the ticket was filed")
 
     @classmethod
     def of(cls, t: Ticket, share: float, now: datetime | None = None) -> TicketOut:
@@ -228,7 +229,7 @@ class TicketOut(BaseModel):
                    escalated=t.escalated, escalation=t.escalation, required_attachments=t.required_attachments,
                    photos=t.photos, related=t.related, satisfaction=t.satisfaction, created_at=t.created_at,
                    deadlines=deadlines, next_due_at=nxt,
-                   seconds_left=int((nxt - now).total_seconds()) if nxt else None)
+                   seconds_left=int((nxt - now).total_seconds()) if nxt else None, community=t.community)
 
 
 class TicketDetailOut(TicketOut):

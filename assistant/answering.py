@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from assistant.community import Localizer
 from assistant.compose import HANDOFF_TEXT, Answer, Citation, ExtractiveComposer, LLMComposer
 from assistant.conversation import AgentState, ConversationState, Reply, make_reply
 from assistant.escalation import Decision
@@ -18,7 +19,7 @@ from assistant.sla import sla_text
 from assistant.triage import Intent, Triage
 from assistant.turn import TurnClassifier, TurnKind
 from assistant.turn_replies import TurnReplies
-from assistant.types import Retrieval
+from assistant.types import Filters, Retrieval
 from kb.load import KnowledgeBase
 from kb.schema import Urgency
 
@@ -42,16 +43,21 @@ class Answering:
         self._follow_up = re.compile("|".join(routing.follow_up_patterns)) if routing.follow_up_patterns else None
         self._deadline_cues = tuple(routing.deadline_question_cues)
 
-    def run(self, text: str, triage: Triage, decision: Decision, state: ConversationState) -> Reply:
-        """Answer a question from the KB (with citations), or say it is not covered and hand it to a person."""
+    def run(self, text: str, triage: Triage, decision: Decision, state: ConversationState, *,
+            community: str | None = None) -> Reply:
+        """Answer a question from the KB (with citations), or say it is not covered and hand it to a person.
+
+        With a ``community`` the KB's documents of other communities are left out and the answer carries that
+        community's values (its fee rates, hours, phones), citing its document.
+        """
         case = state.case
         if (case is not None or state.ticket_number) and any(c in triage.normalized for c in self._deadline_cues):
             return self._sla_answer(triage, decision, state)
         parts = [p for p in _QUESTION_SPLIT.split(text) if len(re.sub(r"\W", "", p)) >= 4]
         if 2 <= len(parts) <= 4 and all(len(p) <= 40 for p in parts):
-            return self._multi_part(parts, text, triage, decision, state)
-        retrieval = self.retrieve(text, state)
-        answer = self._compose(retrieval, text)
+            return self._multi_part(parts, text, triage, decision, state, community)
+        retrieval = self.retrieve(text, state, community=community)
+        answer = self._compose(retrieval, text, community)
         reply_text = answer.text
         if answer.handoff:
             return self._not_found(text, triage, decision, answer, retrieval, state)
@@ -62,14 +68,17 @@ class Answering:
         new_state = replace(state, last_question=retrieval.query if retrieval.found else state.last_question)
         return make_reply(reply_text, Intent.QUESTION, triage, decision, answer, retrieval, new_state)
 
-    def retrieve(self, text: str, state: ConversationState, *, top_k: int | None = None) -> Retrieval:
-        """Retrieve for ``text``; a short follow-up ("那押金呢？") is read with the earlier topic."""
-        retrieval = self.retriever.run(text, top_k=top_k)
+    def retrieve(self, text: str, state: ConversationState, *, top_k: int | None = None,
+                 community: str | None = None) -> Retrieval:
+        """Retrieve for ``text`` (the company's documents and ``community``'s); a short follow-up ("那押金呢？") is
+        read with the earlier topic."""
+        filters = Filters(community=community, scoped=True)
+        retrieval = self.retriever.run(text, top_k=top_k, filters=filters)
         short = len(re.sub(r"\W", "", text)) <= 12
         follow_up = self._follow_up is not None and self._follow_up.search(text.strip()) is not None
         if state.last_question and short and (follow_up or not retrieval.found):
             # "那押金呢？" after "装修要办什么手续": the current words plus the earlier topic, not the earlier question
-            combined = self.retriever.run(f"{text} {self._topic(state.last_question)}", top_k=top_k)
+            combined = self.retriever.run(f"{text} {self._topic(state.last_question)}", top_k=top_k, filters=filters)
             if combined.found:
                 return combined
         return retrieval
@@ -81,19 +90,20 @@ class Answering:
         words = [w for w in segmenter(question) if w not in noise and len(w) >= 2]
         return " ".join(dict.fromkeys(words))
 
-    def _compose(self, retrieval: Retrieval, question: str) -> Answer:
+    def _compose(self, retrieval: Retrieval, question: str, community: str | None = None) -> Answer:
+        localize = Localizer(self.kb, community)
         if isinstance(self.composer, LLMComposer):
-            return self.composer.run(retrieval, question=question)
-        return self.composer.run(retrieval)
+            return self.composer.run(retrieval, question=question, localize=localize)
+        return self.composer.run(retrieval, localize=localize)
 
     def _multi_part(self, parts: list[str], text: str, triage: Triage, decision: Decision,
-                    state: ConversationState) -> Reply:
+                    state: ConversationState, community: str | None) -> Reply:
         answers: list[Answer] = []
         retrievals: list[Retrieval] = []
         for part in parts[:4]:
-            r = self.retriever.run(part)
+            r = self.retriever.run(part, filters=Filters(community=community, scoped=True))
             retrievals.append(r)
-            answers.append(self._compose(r, part))
+            answers.append(self._compose(r, part, community))
         found = [a for a in answers if not a.handoff]
         if not found or answers[0].handoff:
             # the later parts lean on the first (淘宝店的保证金能退吗？要多久退回来？): without it, none is answered

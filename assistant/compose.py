@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.community import Localized
 from assistant.errors import ComposerError
 from assistant.types import Hit, Retrieval
+from ingest.chunk import Chunk
 from ingest.index import KBIndex
 
 log = logging.getLogger(__name__)
@@ -38,17 +41,19 @@ class Answer:
     composer: str
 
 
+Localize = Callable[[Chunk], Localized]
+
 HANDOFF_TEXT = (
     "抱歉，这个问题我在公司的知识库里没有找到明确的规定，不能凭猜测答复您。"
     "我已为您转接人工客服，工作人员会尽快联系您。"
 )
 
 
-def _citations_for(hit: Hit, index: KBIndex) -> list[Citation]:
+def _citations_for(hit: Hit, index: KBIndex, extra: tuple[str, ...] = ()) -> list[Citation]:
     c = hit.chunk
     own = Citation(c.entry_id, c.title, c.clause, hit.score, hit.citation)
     out = [own]
-    for ref in c.basis:  # an FAQ also cites the policy clause it rests on
+    for ref in (*c.basis, *extra):  # an FAQ also cites the policy clause it rests on; a community, its own clause
         row = index.by_id.get(ref)
         if row is None:
             row = next((i for key, i in index.by_id.items() if key.startswith(ref + "~")), None)
@@ -88,12 +93,13 @@ class ExtractiveComposer:
             raise ComposerError("retriever has no index loaded")
         return index
 
-    def run(self, retrieval: Retrieval, *, next_steps: str | None = None) -> Answer:
+    def run(self, retrieval: Retrieval, *, next_steps: str | None = None, localize: Localize | None = None) -> Answer:
         """Compose the answer of one retrieval.
 
         Args:
             retrieval: Ranked hits and whether the KB covers the question.
             next_steps: A sentence with time limits or next steps to append (from triage/SLA).
+            localize: Fills the entry with the resident's community's values (assistant/community.py).
 
         Returns:
             The answer, or a hand-off when the KB does not cover the question.
@@ -101,9 +107,10 @@ class ExtractiveComposer:
         if not retrieval.found or not retrieval.hits:
             return Answer(HANDOFF_TEXT, (), True, self.name)
         top = retrieval.hits[0]
-        citations = tuple(_citations_for(top, self._index()))
-        body = top.chunk.text.strip()
-        if top.chunk.kind != "faq" and top.chunk.heading_path:
+        local = localize(top.chunk) if localize is not None else Localized(top.chunk.text, ())
+        citations = tuple(_citations_for(top, self._index(), local.refs))
+        body = local.text.strip()
+        if top.chunk.kind not in ("faq", "curated") and top.chunk.heading_path:
             body = f"根据《{top.chunk.title}》{top.chunk.heading_path[-1]}：{body}"
         parts = [body]
         if next_steps:
@@ -134,24 +141,28 @@ class LLMComposer:
         self._fallback = fallback
         self._max_entries = max_entries
 
-    def run(self, retrieval: Retrieval, *, next_steps: str | None = None, question: str = "") -> Answer:
+    def run(self, retrieval: Retrieval, *, next_steps: str | None = None, question: str = "",
+            localize: Localize | None = None) -> Answer:
         """Ask the model; keep only citations of entries it was given."""
-        if not retrieval.found or not retrieval.hits:
-            return self._fallback.run(retrieval, next_steps=next_steps)
+        if not retrieval.found or not retrieval.hits or retrieval.hits[0].chunk.kind == "curated":
+            # a curated answer is given as written
+            return self._fallback.run(retrieval, next_steps=next_steps, localize=localize)
         hits = retrieval.hits[: self._max_entries]
-        entries = "\n".join(f"[{i}] {h.citation} {h.chunk.title}：{h.chunk.text}" for i, h in enumerate(hits, 1))
+        local = [localize(h.chunk) if localize is not None else Localized(h.chunk.text, ()) for h in hits]
+        entries = "\n".join(f"[{i}] {h.citation} {h.chunk.title}：{t.text}"
+                            for i, (h, t) in enumerate(zip(hits, local, strict=True), 1))
         try:
             message = self._model.invoke([("system", SYSTEM_PROMPT),
                                           ("human", f"知识库条目：\n{entries}\n\n业主问题：{question}")])
             text = str(getattr(message, "content", "")).strip()
         except Exception as exc:  # noqa: BLE001 - any model failure degrades to the extractive answer
             log.warning("LLM failed (%s: %s); using the extractive answer", type(exc).__name__, exc)
-            return self._fallback.run(retrieval, next_steps=next_steps)
+            return self._fallback.run(retrieval, next_steps=next_steps, localize=localize)
         used = sorted({int(n) for n in _CITE.findall(text) if 1 <= int(n) <= len(hits)})
         if "NOT_IN_KB" in text or not used:
-            return self._fallback.run(retrieval, next_steps=next_steps)
+            return self._fallback.run(retrieval, next_steps=next_steps, localize=localize)
         index = self._fallback._index()
-        citations = tuple(c for n in used for c in _citations_for(hits[n - 1], index))
+        citations = tuple(c for n in used for c in _citations_for(hits[n - 1], index, local[n - 1].refs))
         clean = _CITE.sub("", text).strip()
         parts = [clean] + ([next_steps] if next_steps else [])
         return Answer("\n".join(parts), citations, False, self.name)

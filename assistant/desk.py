@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from assistant import curation
 from assistant.callbacks import rate_in_chat
 from assistant.conversation import TicketView
 from assistant.service import AssistantService, ConversationState, HistoryItem, Reply, TicketRequest
@@ -44,7 +45,9 @@ def handle_turn(
     if resident_id is not None:
         resident = repo.get_resident(session, resident_id=resident_id)
         if resident is not None:
-            profile = ResidentProfile(resident.name, resident.phone, resident.address, resident.vulnerable)
+            profile = ResidentProfile(resident.name, resident.phone, resident.address, resident.vulnerable,
+                                      resident.community)
+    community = profile.community if profile else None
     now = service.clock()
     since = now - timedelta(days=_window_days(service))
 
@@ -82,6 +85,7 @@ def handle_turn(
             required_attachments=list(req.required_attachments),
             related=list(req.related),
             channel=channel,
+            community=community,
         )
         return ticket.number or ""
 
@@ -102,6 +106,7 @@ def handle_turn(
     ticket_id = None
     if reply.ticket_number:
         ticket_id = repo.get_ticket(session, number=reply.ticket_number).id
+    previous = repo.recent_turns(session, conversation_id=conversation.id, limit=4)
     turn = repo.save_turn(
         session,
         conversation=conversation,
@@ -122,4 +127,6 @@ def handle_turn(
         ticket_id=ticket_id,
         created_at=now,
     )
+    curation.record_turn(session, service.retriever, reply=reply, turn=turn, previous=previous, community=community,
+                         now=now)
     return reply, turn

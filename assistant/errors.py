@@ -2,6 +2,8 @@
 
 AssistantError
  ├── RetrievalError       the index cannot answer (not loaded, wrong model)
+ ├── CorrectionError      an agent correction cannot be stored, approved or written to the KB
+ ├── TurnNotFoundError    no such answer in the caller's conversations
  ├── TicketError          a ticket operation is not allowed
  │    ├── TransitionError     the lifecycle forbids the move, or its checks fail
  │    ├── MissingFieldError   a mandatory field is empty (seed 1.3 null check)
@@ -21,6 +23,22 @@ class AssistantError(Exception):
 
 class RetrievalError(AssistantError):
     """The index cannot answer."""
+
+
+class CorrectionError(AssistantError):
+    """An agent correction cannot be stored, reviewed or turned into a curated entry; ``status`` is the HTTP one."""
+
+    def __init__(self, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TurnNotFoundError(AssistantError):
+    """No such answer turn, or it is in another resident's conversation (the two are not told apart)."""
+
+    def __init__(self, turn_id: int) -> None:
+        super().__init__(f"answer {turn_id} not found in your conversations")
+        self.turn_id = turn_id
 
 
 class TicketError(AssistantError):

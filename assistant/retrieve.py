@@ -14,7 +14,7 @@ import numpy as np
 from assistant.grounding import ground
 from assistant.settings import RetrievalSettings
 from assistant.types import Filters, Hit, Retrieval
-from ingest.embed import Embedder
+from ingest.embed import Embedder, Vectors
 from ingest.index import KBIndex
 from ingest.tokens import TextNormalizer
 
@@ -49,6 +49,15 @@ class HybridRetriever:
     def embedder(self) -> Embedder:
         """The embedding model the retriever queries with (the eval reuses it)."""
         return self._embedder
+
+    def normalize(self, text: str) -> str:
+        """The text as retrieval reads it (NFKC, simplified script, lower case)."""
+        return self._normalize(text)
+
+    def query_vector(self, text: str) -> Vectors:
+        """The query vector retrieval used for ``text`` (from the embedder's cache right after a run)."""
+        vector: Vectors = self._embedder.embed_queries([self._normalize(text)])[0]
+        return vector
 
     @property
     def index(self) -> KBIndex:
@@ -108,7 +117,7 @@ class HybridRetriever:
         t0 = time.perf_counter()
         text = self._normalize(query)
         if not _MEANINGFUL.search(text):
-            return Retrieval(query, (), False, 0.0, timings)
+            return Retrieval(query, (), False, 0.0, timings, reason="no words to search for")
 
         dense: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
@@ -156,14 +165,27 @@ class HybridRetriever:
             if len(hits) >= k:
                 break
         best_dense = max((dense[r] for r in dense_rank[:1]), default=0.0)
-        if mode == "bm25":
-            found = bool(hits)
+        curated = next((r for r in dense_rank if index.chunks[r].kind == "curated"), None)
+        if curated is not None and mode != "bm25" and dense[curated] >= s.curated_min_score:
+            # an answer an agent wrote and an admin approved for this very question: it goes first, as written
+            chunk = index.chunks[curated]
+            top = Hit(chunk, round(fused.get(curated, 0.0) / best_possible, 4), round(dense[curated], 4),
+                      round(float(sparse_all[curated]), 4), 1)
+            rest = [Hit(h.chunk, h.score, h.dense, h.sparse, i) for i, h in enumerate(
+                (h for h in hits if h.chunk.chunk_id != chunk.chunk_id), start=2)]
+            timings["total_ms"] = (time.perf_counter() - t0) * 1000
+            return Retrieval(query, tuple([top, *rest][:k]), True, round(best_dense, 4), timings, None,
+                             f"curated answer {chunk.entry_id}: cosine {dense[curated]:.3f} ≥ {s.curated_min_score}")
+        best_sparse = hits[0].sparse if hits else 0.0
+        if not hits:
+            found, reason = False, "nothing retrieved (no entry passes the filters)"
+        elif mode == "bm25":
+            found, reason = True, f"BM25 only: best word match {best_sparse:.1f}"
         else:
             # Calibrated on the eval's dev split (in-KB vs out-of-KB questions): e5 cosines are high
             # for any Chinese text, so a lower floor is only trusted when the words match too.
-            best_sparse = hits[0].sparse if hits else 0.0
-            found = bool(hits) and (best_dense >= s.min_score
-                                    or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25))
+            found = best_dense >= s.min_score or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25)
+            reason = _floor_reason(best_dense, best_sparse, found, s)
         grounding = None
         if found and s.grounding and mode != "bm25":
             # A close cosine is not enough: the entry must speak about what the question asks
@@ -171,8 +193,22 @@ class HybridRetriever:
             grounding = ground(text, entry, index.entry_text(entry), index.segmenter,
                                min_coverage=s.min_coverage, max_uncovered=s.max_uncovered)
             found = grounding.grounded
+            reason = f"{reason}; {grounding.reason}"
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings, grounding)
+        return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings, grounding, reason)
+
+
+def _floor_reason(best_dense: float, best_sparse: float, found: bool, s: RetrievalSettings) -> str:
+    """Which score floor decided whether the KB covers the question, with the numbers."""
+    if best_dense >= s.min_score:
+        return f"best cosine {best_dense:.3f} ≥ the floor {s.min_score}"
+    if found:
+        return (f"best cosine {best_dense:.3f} ≥ {s.min_score_with_terms} with a word match "
+                f"(BM25 {best_sparse:.1f} ≥ {s.min_bm25})")
+    if best_dense >= s.min_score_with_terms:
+        return (f"below the floor: best cosine {best_dense:.3f} < {s.min_score}, and its word match "
+                f"BM25 {best_sparse:.1f} < {s.min_bm25}")
+    return f"below the floor: best cosine {best_dense:.3f} < {s.min_score_with_terms}"
 
 
 class IndexWatcher:

@@ -185,7 +185,7 @@ class AssistantService:
             return self._say(body, triage, decision, state, kind)
         if kind.small_talk:
             return self._say(self._small_talk(kind, state), triage, decision, state, kind)
-        return self.answering.run(text, triage, decision, state)
+        return self.answering.run(text, triage, decision, state, community=profile.community if profile else None)
 
     def _small_talk(self, kind: TurnKind, state: ConversationState) -> str:
         if kind is TurnKind.CHITCHAT:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -17,12 +19,31 @@ class RetrievalSettings(BaseModel):
     min_score_with_terms: float = Field(
         0.88, ge=0, le=1, description="…or at least this when the best hit also matches on words (see min_bm25)")
     min_bm25: float = Field(8.0, ge=0, description="BM25 score of the best hit that counts as a word match")
+    curated_min_score: float = Field(
+        0.94, ge=0, le=1, description="A curated answer (an agent's, approved) whose cosine with the question reaches "
+        "this is returned as written, ahead of the other entries")
     grounding: bool = Field(True, description="Also require the best entry to mention the question's content words "
                             "(see assistant/grounding.py); off = the cosine floor alone decides")
     min_coverage: float = Field(0.35, ge=0, le=1, description="Grounded when the entry mentions at least this share "
                                 "of the question's content-word weight…")
     max_uncovered: float = Field(20.0, ge=0, description="…or when the weight it leaves unmentioned is below this "
                                  "(a specific word weighs about 10–15)")
+
+
+class GapSettings(BaseModel):
+    """The content-gap report: how questions the KB failed on are grouped and ranked."""
+
+    threshold: float = Field(0.92, gt=0, le=1, description="Cosine similarity at which two questions are the same "
+                             "(best pairwise F1 on the KB's own paraphrase groups, eval/bench_gaps.py)")
+    method: Literal["average", "sphere"] = Field("average", description="average: agglomerative, average linkage "
+                                                  "(better groups, O(n²) memory); sphere: Butina sphere exclusion "
+                                                  "(faster, less memory)")
+    half_life_days: float = Field(30.0, gt=0, description="A gap counts half as much in the ranking after this many "
+                                                          "days (volume weighted for recency)")
+    window_days: int = Field(90, gt=0, description="Gaps older than this are left out of the report")
+    max_questions: int = Field(5000, gt=0, le=50_000, description="At most this many (the newest) are clustered")
+    top: int = Field(20, gt=0, le=500, description="Clusters described in the report")
+    examples: int = Field(5, gt=0, le=20, description="Example wordings shown per cluster")
 
 
 class LLMSettings(BaseModel):
@@ -78,6 +99,7 @@ class AssistantSettings(BaseModel):
     db_pool_timeout: float = Field(10.0, gt=0, description="Seconds a request waits for a connection, then 503")
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    gaps: GapSettings = GapSettings()
     sla_interval: float = Field(30.0, gt=0, description="Seconds between SLA monitor passes (pages, held updates "
                                 "and channel messages go out in the same pass)")
     quiet_hours: str | None = Field(

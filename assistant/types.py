@@ -20,6 +20,8 @@ class Filters:
     departments: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     as_of: date | None = None
+    community: str | None = None  # with ``scoped``: the resident's community (None: a resident of none)
+    scoped: bool = False          # leave out the documents of every community but ``community``
 
     def accepts(self, chunk: Chunk, today: date) -> bool:
         """True when the chunk passes every filter and is in force on the day."""
@@ -28,6 +30,8 @@ class Filters:
         if self.kinds and chunk.kind not in self.kinds:
             return False
         if self.departments and chunk.department not in self.departments:
+            return False
+        if self.scoped and chunk.community is not None and chunk.community != self.community:
             return False
         return not self.tags or any(t in chunk.tags for t in self.tags)
 
@@ -58,6 +62,7 @@ class Retrieval:
     best_dense: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     grounding: Grounding | None = None  # whether the best entry speaks about the question (None: not checked)
+    reason: str = ""  # why the KB does (not) cover the question: the threshold or grounding that decided it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +73,4 @@ class ResidentProfile:
     phone: str | None = None
     address: str | None = None
     vulnerable: bool = False
+    community: str | None = None  # the id of the resident's community (kb/content/communities), if known

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.retrieve import HybridRetriever
+from assistant.types import Filters
 from ingest.chunk import Chunk
 from kb.load import Rules
 from kb.schema import Category
@@ -30,7 +31,8 @@ class RetrieverMode:
 
     def run(self, text: str, k: int = 10) -> Ranked:
         """Rank with one signal; answer with the top chunk."""
-        r = self._retriever.run(text, top_k=k, mode=self._mode)
+        # the company's KB, as a resident of no community sees it (communities' own documents left out, like wuye's)
+        r = self._retriever.run(text, top_k=k, mode=self._mode, filters=Filters(scoped=True))
         found = r.found if self._mode == "dense" else bool(r.hits)
         answer = r.hits[0].chunk.text if r.hits else ""
         return Ranked(tuple(h.citation for h in r.hits), answer, found)

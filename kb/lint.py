@@ -88,6 +88,10 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
 
     for entry in kb.faqs:
         check_refs(entry.id, entry.basis)
+        if entry.curated is not None and (len(entry.paraphrases) < 3 or not entry.basis):
+            add(Severity.WARNING, "curated-incomplete", entry.id,
+                f"curated entry with {len(entry.paraphrases)} paraphrase(s) and {len(entry.basis)} basis clause(s): "
+                "add colloquial wordings and the clause it rests on when reviewing it")
         if not entry.is_effective(today):
             add(Severity.WARNING, "expired", entry.id, f"not effective on {today} (ends {entry.effective_to})")
     chat_tags = {s.tags[0] for s in kb.scripts if s.scenario is ScriptScenario.CHAT and s.tags}
@@ -154,6 +158,8 @@ def lint(kb: KnowledgeBase, *, today: date | None = None, near_duplicate: float 
     counts.update({
         "clause": len(clauses),
         "faq": len(kb.faqs),
+        "faq_curated": sum(1 for e in kb.faqs if e.curated is not None),
+        "community": len(kb.communities),
         "faq_paraphrase": sum(len(e.paraphrases) for e in kb.faqs),
         "script": len(kb.scripts),
         "scenario": len(kb.scenarios),

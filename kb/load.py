@@ -6,6 +6,8 @@ Layout under the KB root::
     content/faq/*.yaml         FAQ entries
     content/scripts/*.yaml     standard reply scripts (标准话术)
     content/values/*.yaml      company-specific sample figures, referenced as {{key}} in any text
+    content/communities/*.md   one document per community (小区): its own values (overriding the company's) in
+                               the front matter, its own clauses in the body
     rules/*.yaml               triage data: urgency, routing, escalation, banned phrases, fields, dictionary,
                                advice (must-not-do actions, policy contradictions)
 
@@ -29,6 +31,7 @@ from kb.schema import (
     AdviceRules,
     ArticleMeta,
     BannedPhrases,
+    CommunityMeta,
     Dictionary,
     EscalationRules,
     FaqEntry,
@@ -80,6 +83,24 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Community:
+    """A community (小区): its document, and the company's values with its own in place (``overrides``)."""
+
+    meta: CommunityMeta
+    values: dict[str, SampleValue]
+    overrides: frozenset[str]
+    title: str
+    clauses: tuple[Clause, ...]
+    templates: dict[str, str]  # clause ref → clause text before its {{values}} were filled
+    path: Path
+
+    def clause_of(self, key: str) -> Clause | None:
+        """The first clause of the community's document that states value ``key``."""
+        return next((c for c in self.clauses if "{{" + key + "}}" in self.templates.get(c.ref, "").replace(" ", "")),
+                    None)
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     """All triage data from kb/rules/."""
 
@@ -106,6 +127,12 @@ class KnowledgeBase:
     rules: Rules
     sources: dict[str, Path] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()
+    communities: tuple[Community, ...] = ()
+    templates: dict[str, str] = field(default_factory=dict)  # FAQ id / clause ref → text before {{values}} filled
+
+    def community(self, community_id: str | None) -> Community | None:
+        """The community with this id, or None."""
+        return next((c for c in self.communities if c.meta.id == community_id), None)
 
     def clause_index(self) -> dict[str, Clause]:
         """Map every clause ref to its clause."""
@@ -197,7 +224,7 @@ def load_values(root: Path) -> dict[str, SampleValue]:
     return merged
 
 
-def _load_article(path: Path, values: dict[str, SampleValue]) -> Article:
+def _front_matter(path: Path) -> frontmatter.Post:
     try:
         post = frontmatter.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -206,16 +233,52 @@ def _load_article(path: Path, values: dict[str, SampleValue]) -> Article:
         raise KBValidationError(path, "front matter", f"invalid YAML: {exc}") from exc
     if not post.metadata:
         raise KBValidationError(path, "front matter", "missing: the file must start with a --- YAML block")
-    meta = _validate(ArticleMeta, post.metadata, path)
-    body = _substitute(post.content, values, path, "body")
-    clauses = parse_clauses(meta.id, meta.title, body)
+    return post
+
+
+def _numbered_clauses(path: Path, article_id: str, title: str, body: str) -> tuple[Clause, ...]:
+    clauses = parse_clauses(article_id, title, body)
     if not clauses:
         raise KBValidationError(path, "body", "no numbered clauses (use headings like '## 1 适用范围')")
     numbers = [c.number for c in clauses]
     dupes = sorted({n for n in numbers if numbers.count(n) > 1})
     if dupes:
         raise KBValidationError(path, "body", f"clause numbers used twice: {dupes}")
-    return Article(meta=meta, body=body, clauses=clauses, path=path)
+    return clauses
+
+
+def _templates(clauses: tuple[Clause, ...], raw: tuple[Clause, ...]) -> dict[str, str]:
+    """Clause ref → its text before {{values}} were filled, for the clauses that use a value."""
+    return {c.ref: r.text for c, r in zip(clauses, raw, strict=True) if "{{" in r.text}
+
+
+def _load_article(path: Path, values: dict[str, SampleValue]) -> tuple[Article, dict[str, str]]:
+    post = _front_matter(path)
+    meta = _validate(ArticleMeta, post.metadata, path)
+    body = _substitute(post.content, values, path, "body")
+    clauses = _numbered_clauses(path, meta.id, meta.title, body)
+    raw = parse_clauses(meta.id, meta.title, post.content)
+    return Article(meta=meta, body=body, clauses=clauses, path=path), _templates(clauses, raw)
+
+
+def _load_community(path: Path, company: dict[str, SampleValue]) -> Community:
+    post = _front_matter(path)
+    meta = _validate(CommunityMeta, post.metadata, path)
+    values = dict(company)
+    for key, override in meta.values.items():
+        if key not in company:
+            raise KBValidationError(path, f"values.{key}", "not a company value; a community can only set "
+                                    "differently a value defined in content/values/")
+        base = company[key]
+        values[key] = SampleValue(value=override.value, unit=base.unit if override.unit is None else override.unit,
+                                  description=override.description or f"{meta.name}：{base.description}")
+    title = next((line[2:].strip() for line in post.content.splitlines() if line.startswith("# ")),
+                 f"{meta.name}小区服务信息")
+    body = _substitute(post.content, values, path, "body")
+    clauses = _numbered_clauses(path, meta.id, title, body)
+    raw = parse_clauses(meta.id, title, post.content)
+    return Community(meta=meta, values=values, overrides=frozenset(meta.values), title=title, clauses=clauses,
+                     templates=_templates(clauses, raw), path=path)
 
 
 def load_rules(rules_dir: Path) -> Rules:
@@ -265,10 +328,18 @@ def load_kb(root: Path) -> KnowledgeBase:
         sources[entry_id] = path
 
     articles = []
+    templates: dict[str, str] = {}
     for path in sorted((content / "policies").rglob("*.md")):
-        article = _load_article(path, values)
+        article, raw = _load_article(path, values)
         claim(article.meta.id, path, "id")
         articles.append(article)
+        templates.update(raw)
+
+    communities = []
+    for path in sorted((content / "communities").glob("*.md")):
+        community = _load_community(path, values)
+        claim(community.meta.id, path, "id")
+        communities.append(community)
 
     faqs: list[FaqEntry] = []
     for path in sorted((content / "faq").glob("*.yaml")):
@@ -277,6 +348,8 @@ def load_kb(root: Path) -> KnowledgeBase:
             claim(e.id, path, f"entries.{i}.id")
             answer = _substitute(e.answer, values, path, f"entries.{i}.answer")
             faqs.append(e.model_copy(update={"answer": answer}))
+            if answer != e.answer:
+                templates[e.id] = e.answer
 
     scripts: list[ReplyScript] = []
     for path in sorted((content / "scripts").glob("*.yaml")):
@@ -302,6 +375,8 @@ def load_kb(root: Path) -> KnowledgeBase:
         rules=load_rules(root / "rules"),
         sources=sources,
         scenarios=tuple(scenarios),
+        communities=tuple(communities),
+        templates=templates,
     )
 
 
@@ -330,8 +405,11 @@ def validate_file(path: Path, root: Path) -> str:
     values = load_values(root)
     parts = path.resolve().relative_to(root.resolve()).parts
     if parts[:2] == ("content", "policies"):
-        article = _load_article(path, values)
+        article, _ = _load_article(path, values)
         return f"{article.meta.id}: {len(article.clauses)} clauses"
+    if parts[:2] == ("content", "communities"):
+        community = _load_community(path, values)
+        return f"{community.meta.id} {community.meta.name}: {len(community.overrides)} values of its own"
     if parts[:2] == ("content", "faq"):
         ff = _validate(FaqFile, _read_yaml(path), path)
         for i, e in enumerate(ff.entries):

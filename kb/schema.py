@@ -7,11 +7,19 @@ with the file and the field named (see ``kb.load``).
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 CLAUSE_REF_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+#\d+(\.\d+)*$"
@@ -88,17 +96,46 @@ class ArticleMeta(Effective):
     note: Text | None = Field(None, description="Reviewer note, e.g. how a seed contradiction was resolved")
 
 
+class Curated(_Strict):
+    """Where a curated FAQ entry came from: an agent's correction an admin approved (the improvement loop)."""
+
+    correction: int = Field(ge=1, description="The correction's id in the database")
+    agent: Text = Field(description="Who wrote the answer")
+    approved_by: Text
+    approved_at: datetime
+
+
 class FaqEntry(Effective):
-    """One frequently asked question with its paraphrases and grounded answer."""
+    """One frequently asked question with its paraphrases and grounded answer.
+
+    A curated entry (``curated`` set: an agent's answer an admin approved) is returned as written; it may have fewer
+    than three paraphrases and no basis clause yet (``wuye kb lint`` warns), an authored entry may not.
+    """
 
     id: EntryId
+    curated: Curated | None = None  # before the fields whose rules depend on it (validators run in field order)
     question: Text
-    paraphrases: list[Text] = Field(min_length=3)
+    paraphrases: list[Text] = Field(default_factory=list, validate_default=True)
     answer: Text
-    basis: list[ClauseRef] = Field(min_length=1, description="Clauses the answer rests on")
+    basis: list[ClauseRef] = Field(default_factory=list, validate_default=True,
+                                   description="Clauses the answer rests on")
     department: Text
     tags: list[Text] = Field(min_length=1)
     effective_from: date = date(2026, 1, 1)
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _enough_paraphrases(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("curated") is None and len(v) < 3:
+            raise ValueError(f"an authored entry needs at least 3 colloquial paraphrases (got {len(v)})")
+        return v
+
+    @field_validator("basis")
+    @classmethod
+    def _has_basis(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("curated") is None and not v:
+            raise ValueError("an authored entry needs at least 1 clause it rests on")
+        return v
 
 
 class FaqFile(_Strict):
@@ -208,6 +245,31 @@ class ValuesFile(_Strict):
             if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*", key):
                 raise ValueError(f"value key {key!r} must be dotted lower_snake_case")
         return v
+
+
+class ValueOverride(_Strict):
+    """A community's own figure for a company value (``fee.rate_highrise`` …); the unit is the company's if unset."""
+
+    value: str | int | float
+    unit: str | None = None
+    description: Text | None = None
+
+
+class CommunityMeta(_Strict):
+    """Front matter of a community's document (kb/content/communities/*.md): who it is and what differs.
+
+    Every value not in ``values`` is the company's (kb/content/values/); the body's numbered clauses state the
+    community's own figures and rules and are cited when an answer uses one of them.
+    """
+
+    id: EntryId
+    name: Text = Field(description="The community's name (小区名), e.g. 绿荷苑")
+    address: Text
+    department: Text = "客服部"
+    tags: list[Text] = Field(default_factory=list)
+    effective_from: date = date(2026, 1, 1)
+    values: dict[str, ValueOverride] = Field(default_factory=dict,
+                                             description="Company values this community sets differently")
 
 
 # ---------------------------------------------------------------- triage rules

@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from api.deps import Admin, AssistantDep, PrincipalDep
 from api.errors import ApiError
+from assistant.reindex import IngestJob
 from assistant.types import Filters
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge"])
 
 
-@dataclass
-class IngestJob:
-    """The state of the one background ingest a server runs at a time."""
-
-    state: str = "idle"  # idle | running | done | failed
-    started: float | None = None
-    finished: float | None = None
-    message: str = ""
-    report: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 @router.get("/search")
 def search(assistant: AssistantDep, _: PrincipalDep, q: Annotated[str, Query(min_length=1, max_length=500)],
            top_k: Annotated[int, Query(ge=1, le=50)] = 5, kind: Annotated[list[str] | None, Query()] = None,
-           department: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
-    """Hybrid search over the KB."""
+           department: Annotated[str | None, Query(max_length=32)] = None,
+           community: Annotated[str | None, Query(max_length=32, description="Search as a resident of this 小区: "
+                                                  "other communities' documents are left out")] = None,
+           ) -> dict[str, Any]:
+    """Hybrid search over the KB (every community's documents, or one community's with ``community``)."""
     r = assistant.retriever.run(q, top_k=top_k, filters=Filters(tuple(kind or ()),
-                                                               (department,) if department else ()))
+                                                               (department,) if department else (),
+                                                               community=community, scoped=community is not None))
     return {"query": q, "found": r.found, "best_dense": r.best_dense, "hits": [
         {"entry_id": h.chunk.entry_id, "citation": h.citation, "title": h.chunk.title, "clause": h.chunk.clause,
          "heading": " › ".join(h.chunk.heading_path), "kind": h.chunk.kind, "snippet": h.chunk.text[:200],
+        "community": h.chunk.community,
          "score": h.score, "dense": h.dense, "bm25": h.sparse} for h in r.hits]}
 
 
@@ -54,8 +45,15 @@ def entry(entry_id: str, assistant: AssistantDep, _: PrincipalDep) -> dict[str, 
                                             for c in article.clauses]}
     faq = next((e for e in kb.faqs if e.id == entry_id), None)
     if faq is None:
-        raise ApiError(404, f"KB entry {entry_id} not found", code="not_found")
-    return {"id": faq.id, "kind": "faq", "title": faq.question, "question": faq.question,
+        # a curated entry approved after this worker loaded the KB is already in the live index
+        chunk = next((c for c in assistant.retriever.index.chunks if c.entry_id == entry_id and c.kind == "curated"),
+                     None)
+        if chunk is None:
+            raise ApiError(404, f"KB entry {entry_id} not found", code="not_found")
+        return {"id": chunk.entry_id, "kind": "curated", "title": chunk.title, "question": chunk.title,
+                "paraphrases": list(chunk.views[1:-1]), "answer": chunk.text, "basis": list(chunk.basis),
+                "department": chunk.department, "tags": list(chunk.tags)}
+    return {"id": faq.id, "kind": "curated" if faq.curated else "faq", "title": faq.question, "question": faq.question,
             "paraphrases": faq.paraphrases, "answer": faq.answer, "basis": faq.basis, "department": faq.department,
             "tags": faq.tags}
 
@@ -87,36 +85,8 @@ def upload_document(request: Request, _: Admin,
 def ingest(request: Request, _: Admin, full: bool = False) -> dict[str, Any]:
     """Re-ingest the KB in the background; the new index is swapped in atomically when complete."""
     job: IngestJob = request.app.state.ingest_job
-    if not job.lock.acquire(blocking=False):
+    if not job.start(request.app.state.settings.ingest, request.app.state.assistant.retriever, full=full):
         raise ApiError(409, "an ingest is already running", code="ingest_running")
-    job.state, job.started, job.finished, job.message, job.report = "running", time.time(), None, "loading KB", {}
-    settings = request.app.state.settings
-    assistant = request.app.state.assistant
-
-    def work() -> None:
-        from ingest.corpus import collect
-        from ingest.index import IndexBuilder
-        from ingest.tokens import Segmenter
-
-        try:
-            corpus = collect(settings.ingest)
-            job.message = f"embedding {len(corpus.chunks)} chunks"
-            report = IndexBuilder(settings.ingest.model_copy(update={"progress": False}),
-                                  assistant.retriever._embedder, Segmenter(corpus.lexicon)).run(corpus.chunks,
-                                                                                               full=full)
-            assistant.retriever.reload()
-            job.state, job.message = "done", f"index {report.version} is live"
-            job.report = {"version": report.version, "chunks": report.n_chunks, "vectors": report.n_vectors,
-                          "embedded": report.vectors_embedded, "reused": report.vectors_reused,
-                          "added": list(report.added), "changed": list(report.changed),
-                          "removed": list(report.removed), "seconds": report.seconds}
-        except Exception as exc:  # noqa: BLE001 - reported to the admin; the old index keeps serving
-            job.state, job.message = "failed", f"{exc} (the previous index is still serving)"
-        finally:
-            job.finished = time.time()
-            job.lock.release()
-
-    threading.Thread(target=work, name="ingest", daemon=True).start()
     return {"state": job.state, "message": job.message}
 
 

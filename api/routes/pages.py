@@ -13,7 +13,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent
 router = APIRouter(include_in_schema=False)
 
 PAGES = {"/": "index.html", "/login": "login.html", "/chat": "chat.html", "/agent": "agent.html",
-         "/trainer": "trainer.html", "/manager": "manager.html", "/admin": "admin.html"}
+         "/trainer": "trainer.html", "/manager": "manager.html", "/admin": "admin.html",
+         "/hittest": "hittest.html"}
 
 
 def _page(template: str) -> Callable[[Request], HTMLResponse]:

@@ -53,12 +53,24 @@ def revoke_api_key(session: Session, *, name: str, now: datetime) -> int:
     return len(keys)
 
 
-def ensure_demo(session: Session, *, password_hash: str, api_key_hash: str) -> None:
-    """Create the demo accounts (one per role, two residents) and the demo API key, once."""
+def ensure_demo(session: Session, *, password_hash: str, api_key_hash: str,
+                communities: tuple[str, ...] = ()) -> None:
+    """Create the demo accounts (one per role, two residents) and the demo API key, once.
+
+    The two demo residents live in the first two ``communities`` (the KB's demo 小区), when there are two; a demo
+    database made before communities existed gets them too.
+    """
+    homes = (communities[0], communities[1]) if len(communities) >= 2 else (None, None)
     if user_by_name(session, username="admin") is not None:
+        for username, home in zip(("resident", "resident2"), homes, strict=True):
+            user = user_by_name(session, username=username)
+            row = session.get(Resident, user.resident_id) if user and user.resident_id else None
+            if row is not None and row.community is None and home is not None:
+                row.community = home
+        session.flush()
         return
-    r1 = Resident(name="王女士", phone="13912345678", address="3栋2单元501室", vulnerable=False)
-    r2 = Resident(name="孙奶奶", phone="13800004444", address="2栋1单元101室", vulnerable=True)
+    r1 = Resident(name="王女士", phone="13912345678", address="3栋2单元501室", vulnerable=False, community=homes[0])
+    r2 = Resident(name="孙奶奶", phone="13800004444", address="2栋1单元101室", vulnerable=True, community=homes[1])
     session.add_all([r1, r2])
     session.flush()
     for username, role, display, resident in [

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -62,6 +63,7 @@ class Resident(Base):
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(64), index=True)
     vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
+    community: Mapped[str | None] = mapped_column(String(32), index=True)  # a community id of kb/content/communities
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -127,6 +129,7 @@ class Ticket(Base):
     related: Mapped[list[Any]] = mapped_column(default=list)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16), default="chat")
+    community: Mapped[str | None] = mapped_column(String(32), index=True)  # the resident's community when filed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
@@ -330,3 +333,60 @@ class ResidentMessage(Base):
     sent: Mapped[bool | None] = mapped_column(Boolean)      # None until the channel answered
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
+class AnswerVote(Base):
+    """A resident's 赞 (up) or 踩 (down) on one answer, with an optional reason; voting again replaces it."""
+
+    __tablename__ = "answer_vote"
+    __table_args__ = (UniqueConstraint("turn_id", name="uq_answer_vote_turn"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turn.id"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"))
+    vote: Mapped[str] = mapped_column(String(8), index=True)          # up | down
+    reason: Mapped[str | None] = mapped_column(Text)
+    entries: Mapped[list[Any]] = mapped_column(default=list)          # the KB entries the answer cited
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Gap(Base):
+    """A question the KB did not answer well: not found, handed to a person, voted down, or corrected by an agent.
+
+    ``detail`` keeps what retrieval saw then (the nearest entries with their scores and why they did not answer);
+    ``vector`` is the question's embedding by ``model_id`` (float32 bytes), so the gap report never re-embeds it.
+    """
+
+    __tablename__ = "kb_gap"
+    __table_args__ = (UniqueConstraint("turn_id", "kind", name="uq_kb_gap_turn_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)         # not_found | handoff | downvote | correction
+    question: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversation.id"), index=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turn.id"))
+    community: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)                    # the 踩 reason, or the agent's correction
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    model_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Correction(Base):
+    """An agent's corrected answer to a resident's question, waiting for an admin (pending → approved | rejected).
+
+    Approved, it becomes the curated FAQ entry ``entry_id`` in the KB.
+    """
+
+    __tablename__ = "kb_correction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversation.id"), index=True)
+    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turn.id"))
+    question: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text)                        # what the assistant had said
+    answer: Mapped[str] = mapped_column(Text)                          # the agent's answer
+    agent: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[str | None] = mapped_column(String(32))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column()

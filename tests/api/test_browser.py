@@ -24,25 +24,55 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-@pytest.fixture
-def page_for(browser, live_server, tmp_path):  # type: ignore[no-untyped-def]
-    contexts = []
-
+def _opener(browser, base: str, contexts: list):  # type: ignore[no-untyped-def]
     def open_as(username: str, path: str, *, mobile: bool = False):  # type: ignore[no-untyped-def]
         viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
         ctx = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)  # lets wait_for_function evaluate
         contexts.append(ctx)
         page = ctx.new_page()
-        page.goto(f"{live_server}/login?next={path}")
+        page.goto(f"{base}/login?next={path}")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", "wuye-demo")
         page.click("button[type=submit]")
         page.wait_for_url(f"**{path}")
         return page
 
-    yield open_as
+    return open_as
+
+
+@pytest.fixture
+def page_for(browser, live_server, tmp_path):  # type: ignore[no-untyped-def]
+    contexts: list = []
+    yield _opener(browser, live_server, contexts)
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture
+def own_kb_page_for(browser, tmp_path, real_index_dir, model_dir):  # type: ignore[no-untyped-def]
+    """page_for on a server of its own whose KB and index are copies (an approved correction changes both)."""
+    import shutil
+
+    from tests.server import ServerProcess
+
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "kb", tmp_path / "kb", ignore=shutil.ignore_patterns("curated.yaml", "*.lock"))
+    live = (real_index_dir / "current").resolve()
+    shutil.copytree(live, tmp_path / "index" / "versions" / live.name)
+    (tmp_path / "index" / "current").symlink_to(Path("versions") / live.name)
+    server = ServerProcess({"WUYE_INGEST__KB_ROOT": str(tmp_path / "kb"), "WUYE_INGEST__INDEX_DIR": str(tmp_path / "index"),
+                            "WUYE_INGEST__EMBEDDING_MODEL": str(model_dir),
+                            "WUYE_INGEST__UPLOAD_DIR": str(tmp_path / "uploads"),
+                            "WUYE_ASSISTANT__DATABASE_URL": f"sqlite:///{tmp_path / 'own.db'}",
+                            "WUYE_API__SLA_MONITOR": "false"}, log=tmp_path / "server.log")
+    server.start()
+    contexts: list = []
+    try:
+        yield _opener(browser, server.base, contexts)
+    finally:
+        for ctx in contexts:
+            ctx.close()
+        server.stop()
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -369,3 +399,71 @@ def test_a_resident_rates_in_the_chat_and_the_dashboard_shows_it(page_for) -> No
     manager.wait_for_function("document.querySelector('#kpis').textContent.includes('业主在线评价')", timeout=20000)
     kpi = manager.locator("#kpis .kpi", has_text="业主在线评价").text_content() or ""
     assert "条" in kpi and "0 条" not in kpi and "分" in kpi
+def _ask(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Send a chat message and wait for the assistant's reply to it."""
+    before = page.locator("#messages .msg.bot").count()
+    page.fill("#chat-input", text)
+    page.click("#chat-form button[type=submit]")
+    page.wait_for_function(f"document.querySelectorAll('#messages .msg.bot').length > {before} && "
+                           "!document.querySelector('#messages .msg.bot:last-child')?.textContent.startsWith('…')",
+                           timeout=30000)
+
+
+def test_a_downvote_with_a_reason_appears_in_the_gap_report(page_for) -> None:
+    resident = page_for("resident", "/chat", mobile=True)
+    _ask(resident, "晚交物业费的滞纳金怎么算")
+    answer = resident.locator("#messages .msg.bot").last
+    answer.locator(".vote-down").click()
+    answer.locator(".vote-reason").fill("没说清楚封顶多少钱")
+    answer.locator(".vote-send").click()
+    resident.wait_for_selector(".vote-done", timeout=10000)
+    _shot(resident, "resident-chat-vote")
+    admin = page_for("admin", "/admin")
+    admin.wait_for_selector("#votes tbody tr", timeout=10000)
+    assert "没说清楚封顶多少钱" in (admin.text_content("#votes") or "")
+    admin.click("#gaps-btn")
+    gap = admin.locator("#gaps li.gap", has_text="没说清楚封顶多少钱")
+    gap.wait_for(timeout=60000)
+    text = gap.text_content() or ""
+    assert "晚交物业费的滞纳金怎么算" in text and "踩" in text and "answer: ''" in text
+    _shot(admin, "kb-admin-gaps")
+
+
+def test_an_agents_correction_approved_by_an_admin_answers_the_next_identical_question(own_kb_page_for) -> None:
+    question, answer = "小区游泳池夏天几点开门", "小区游泳池夏季每天9:00-21:00开放，每周一上午清洁消毒暂停开放。"
+    resident = own_kb_page_for("resident", "/chat", mobile=True)
+    _ask(resident, question)
+    assert resident.locator("#messages .msg.bot").last.locator(".votes").count() == 0  # handed off, not answered
+    agent = own_kb_page_for("agent", "/agent")
+    agent.locator("#handoffs li", has_text=question).last.click()
+    agent.locator("#transcript .fix-btn").last.click()
+    agent.fill("#fix-answer", answer)
+    agent.click("#fix-send")
+    agent.wait_for_function("document.querySelector('#fix-status').textContent.includes('已提交')", timeout=10000)
+    admin = own_kb_page_for("admin", "/admin")
+    item = admin.locator("#corrections li.correction", has_text=question)
+    item.wait_for(timeout=15000)
+    item.locator(".approve-btn").click()
+    admin.wait_for_function("document.querySelector('#corrections-status').textContent.includes('FAQ-CUR-001')",
+                            timeout=30000)
+    admin.wait_for_function("document.querySelector('#ingest-status').textContent.startsWith('done')", timeout=300000)
+    _shot(admin, "kb-admin-correction")
+    other = own_kb_page_for("resident2", "/chat", mobile=True)
+    _ask(other, question)
+    last = other.locator("#messages .msg.bot").last
+    assert answer in (last.text_content() or "")
+    assert last.locator(".cites a").count() >= 1
+
+
+def test_the_hit_test_page_explains_a_not_found(page_for) -> None:
+    admin = page_for("admin", "/hittest")
+    admin.fill("#hit-q", "小区里有没有自习室")
+    admin.click("#hit-form button[type=submit]")
+    admin.wait_for_selector("#hit-decision .decision.not_found", timeout=30000)
+    assert "below the floor" in (admin.text_content("#hit-decision .why") or "")
+    rows = admin.locator("#hit-table tbody tr")
+    assert rows.count() >= 3
+    first = rows.first
+    assert float(first.locator(".dense").text_content() or 0) > 0.5
+    assert float(first.locator(".fused").text_content() or 0) > 0
+    _shot(admin, "kb-hittest")

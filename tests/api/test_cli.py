@@ -197,3 +197,18 @@ def test_serve_refuses_to_start_without_model_or_index(cli, monkeypatch, tmp_pat
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_kb_gaps_groups_what_the_terminal_chat_could_not_answer(cli) -> None:
+    empty = json.loads(cli("kb", "gaps", "--json").output)
+    assert (empty["questions"], empty["cluster_count"], empty["clusters"]) == (0, 0, [])
+    cli("chat", input="小区游泳池夏天几点开门\n\n")
+    cli("chat", input="小区的游泳池什么时候开放\n\n")
+    cli("chat", input="小区里有没有自习室\n\n")
+    report = json.loads(cli("kb", "gaps", "--json").output)
+    assert (report["questions"], report["cluster_count"]) == (3, 2)
+    first = report["clusters"][0]
+    assert set(first["examples"]) == {"小区的游泳池什么时候开放", "小区游泳池夏天几点开门"}
+    assert first["kinds"] == {"not_found": 2} and first["draft"]["answer"] == "" and first["nearest"]
+    text = cli("kb", "gaps", "--top", "1").output
+    assert "3 questions in 2 clusters" in text and "#1 2 次" in text and "#2" not in text and "why: " in text

@@ -23,7 +23,8 @@ const fmtLeft = (s) => {
   return neg ? `已超时 ${t}` : t;
 };
 const ROLE_PAGES = { resident: [["/chat", "在线客服"]], agent: [["/agent", "工作台"]], trainer: [["/trainer", "培训考核"]],
-  manager: [["/manager", "数据看板"], ["/agent", "工作台"]], admin: [["/admin", "知识库"], ["/agent", "工作台"], ["/manager", "看板"]] };
+  manager: [["/manager", "数据看板"], ["/agent", "工作台"]],
+  admin: [["/admin", "知识库"], ["/hittest", "命中测试"], ["/agent", "工作台"], ["/manager", "看板"]] };
 
 async function header() {
   const page = document.body.dataset.page;
@@ -60,7 +61,23 @@ function chatPage() {
       }
       m.append(c);
     }
+    if (extra.answered && extra.turn_id && extra.citations?.length) m.append(voteRow(extra.turn_id));
     box.append(m); box.scrollTop = box.scrollHeight; return m;
+  };
+  const voteRow = (turnId) => {  // 赞/踩 on an answer; a 踩 may say why (optional)
+    const row = el("div", { class: "votes", "data-turn": turnId });
+    const send = async (vote, reason) => {
+      try {
+        await api(`/api/chat/turns/${turnId}/vote`, { method: "POST", body: JSON.stringify({ vote, reason: reason || null }) });
+        row.replaceChildren(el("span", { class: "vote-done muted" }, vote === "up" ? "感谢您的肯定" : "已收到您的反馈，我们会改进这条答复"));
+      } catch (err) { row.append(el("span", { class: "error" }, err.message)); }
+    };
+    const reason = el("input", { class: "vote-reason hidden", maxlength: "500", placeholder: "哪里没帮到您？（可不填）" });
+    const submit = el("button", { type: "button", class: "vote-send secondary hidden", onclick: () => send("down", reason.value.trim()) }, "提交");
+    row.append(el("button", { type: "button", class: "vote-up secondary", title: "有帮助", onclick: () => send("up") }, "👍 有用"),
+      el("button", { type: "button", class: "vote-down secondary", title: "没帮助", onclick: () => { reason.classList.remove("hidden"); submit.classList.remove("hidden"); reason.focus(); } }, "👎 没用"),
+      reason, submit);
+    return row;
   };
   add("bot", "您好，这里是示例物业在线客服。报修、投诉、缴费、装修等问题都可以直接告诉我。");
   const send = async (text) => {
@@ -130,9 +147,21 @@ function handoffConsole() {
     $("#conv-case").textContent = c.case ? `进行中的报修：${c.case.category} ${c.case.urgency}级 · ${c.case.issue || ""}` : (c.ticket_number ? `已建工单 ${c.ticket_number}` : "");
     $("#transcript").replaceChildren(...c.turns.flatMap((t) => [
       t.message ? el("div", { class: "msg me" }, `业主：${t.message}`) : null,
-      t.answer ? el("div", { class: `msg ${t.speaker === "agent" ? "agent" : "bot"}` }, `${t.speaker === "agent" ? "客服" : "助手"}：${t.answer}`) : null,
+      t.answer ? el("div", { class: `msg ${t.speaker === "agent" ? "agent" : "bot"}` }, `${t.speaker === "agent" ? "客服" : "助手"}：${t.answer}`,
+        t.message && t.speaker === "assistant" ? el("button", { type: "button", class: "fix-btn secondary", "data-turn": t.id, onclick: () => fixForm(t) }, "纠正答复") : "") : null,
     ].filter(Boolean)));
     $("#conv-panel").classList.remove("hidden");
+  };
+  const fixForm = (t) => {  // the agent's correct answer to the resident's question: an admin reviews it
+    const box = $("#fix-box"); box.classList.remove("hidden");
+    $("#fix-question").textContent = `业主问：${t.message}`;
+    $("#fix-answer").value = ""; $("#fix-status").textContent = "";
+    $("#fix-send").onclick = async () => {
+      try {
+        await api("/api/agent/corrections", { method: "POST", body: JSON.stringify({ turn_id: t.id, answer: $("#fix-answer").value.trim() }) });
+        $("#fix-status").textContent = "已提交，管理员审核通过后写入知识库";
+      } catch (err) { $("#fix-status").textContent = err.message; }
+    };
   };
   const load = async () => {
     const rows = await api("/api/agent/conversations");
@@ -167,7 +196,7 @@ function ticketCard(data) {
 async function openEntry(entryId, ref) {
   const e = await api(`/api/kb/entries/${encodeURIComponent(entryId)}`);
   const body = $("#entry-body"); body.replaceChildren(el("h3", {}, e.title));
-  if (e.kind === "faq") body.append(el("p", {}, e.answer));
+  if (e.kind === "faq" || e.kind === "curated") body.append(el("p", {}, e.answer));
   else for (const c of e.clauses) { const p = el("p", {}, `${c.number} ${c.heading}\n${c.text}`); if (c.ref === ref) p.style.background = "#fff3c4"; body.append(p); }
   $("#entry-dialog").showModal();
 }
@@ -216,6 +245,7 @@ function callbackTasks() {  // 回访: resolved tickets, their script, and the o
 }
 
 function agentPage() {
+  loadCommunities();
   pagesAlarm();
   callbackTasks();
   let current = null;
@@ -234,7 +264,7 @@ function agentPage() {
     const t = await api(`/api/tickets/${encodeURIComponent(number)}`);
     const d = $("#detail-body"); d.replaceChildren(
       el("p", {}, `${t.number} · ${t.category} · ${t.urgency}级 · ${t.department}${t.escalated ? " · 已升级" : ""}`),
-      el("p", {}, `${t.resident_name} ${t.phone} ${t.address}`), el("p", {}, t.description),
+      el("p", {}, `${t.resident_name} ${t.phone} ${t.address}`), el("p", { class: "community" }, `小区：${communityName(t.community)}`), el("p", {}, t.description),
       el("div", { class: "photos" }, ...t.photos.filter((p) => /^[0-9a-f]{64}$/.test(p)).map((p) =>
         el("a", { href: `/api/photos/${p}`, target: "_blank" }, el("img", { class: "thumb", src: `/api/photos/${p}?thumb=true`, alt: "照片" })))));
     for (const dl of t.deadlines) d.append(el("p", { class: dl.state === "breached" ? "late" : dl.state === "warning" ? "warn" : "muted" }, `${dl.label}：${new Date(dl.due_at).toLocaleString("zh-CN")}（${dl.state}）`));
@@ -334,12 +364,16 @@ function managerPage() {
   $("#period").addEventListener("change", load); load();
 }
 
+let COMMUNITIES = {};
+const communityName = (id) => (id ? COMMUNITIES[id] || id : "未登记");
+const loadCommunities = async () => { for (const c of await api("/api/kb/communities")) COMMUNITIES[c.id] = c.name; return COMMUNITIES; };
+
 function adminPage() {
   $("#kb-search").addEventListener("submit", async (e) => {
     e.preventDefault();
     const r = await api(`/api/kb/search?q=${encodeURIComponent(new FormData(e.target).get("q"))}&top_k=8`);
     $("#kb-hits").replaceChildren(...r.hits.map((h) => el("li", {}, el("a", { href: "#", onclick: async (ev) => { ev.preventDefault(); const x = await api(`/api/kb/entries/${encodeURIComponent(h.entry_id)}`);
-      $("#kb-entry").textContent = x.kind === "faq" ? `${x.title}\n\n${x.answer}\n\n依据：${x.basis.join("、")}` : `${x.title}\n\n` + x.clauses.map((c) => `${c.number} ${c.heading}\n${c.text}`).join("\n\n"); } }, `[${h.citation}] ${h.heading}`), ` score ${h.score}`)));
+      $("#kb-entry").textContent = x.kind === "faq" || x.kind === "curated" ? `${x.title}\n\n${x.answer}\n\n依据：${x.basis.join("、")}` : `${x.title}\n\n` + x.clauses.map((c) => `${c.number} ${c.heading}\n${c.text}`).join("\n\n"); } }, `[${h.citation}] ${h.heading}`), ` score ${h.score}`)));
   });
   const poll = async () => { const s = await api("/api/kb/ingest"); $("#ingest-status").textContent = `${s.state}：${s.message}`; if (s.state === "running") setTimeout(poll, 1000); };
   $("#ingest-btn").addEventListener("click", async () => { try { await api("/api/kb/ingest", { method: "POST" }); } catch (err) { $("#ingest-status").textContent = err.message; } poll(); });
@@ -415,11 +449,86 @@ function rosterEditor() {  // the on-call roster: one table per department; a 42
     render(body); $("#roster-status").textContent = `已保存（第 ${body.version} 版）`;
   });
   api("/api/admin/oncall").then(render).catch((err) => { $("#roster-error").textContent = err.message; });
+  adminGaps(); adminVotes(); adminCorrections();
+}
+
+function adminGaps() {
+  $("#gaps-btn").addEventListener("click", async () => {
+    $("#gaps-summary").textContent = "正在聚类…";
+    const r = await api("/api/kb/gaps?top=30");
+    $("#gaps-summary").textContent = `${r.questions} 个问题，${r.cluster_count} 类（余弦 ≥ ${r.threshold}，聚类 ${r.seconds.cluster} 秒）；按数量和新近程度排序`;
+    const kinds = { not_found: "未找到", handoff: "答后转人工", downvote: "踩", correction: "坐席纠正" };
+    $("#gaps").replaceChildren(...r.clusters.map((c) => el("li", { class: "gap", "data-rank": c.rank },
+      el("b", {}, `${c.size} 次 · 权重 ${c.weight} · 最近 ${new Date(c.last_seen).toLocaleDateString("zh-CN")} · ${Object.entries(c.kinds).map(([k, v]) => `${kinds[k] || k} ${v}`).join("、")}`),
+      el("ul", { class: "examples" }, ...c.examples.map((x) => el("li", {}, x))),
+      ...(c.notes.length ? [el("div", { class: "notes" }, "反馈/纠正：", ...c.notes.map((n) => el("q", {}, n)))] : []),
+      el("div", { class: "muted" }, "最接近的条目：" + (c.nearest.map((n) => `${n.ref} ${n.title}（向量 ${n.dense.toFixed(3)}，BM25 ${n.bm25.toFixed(1)}）`).join("；") || "无")),
+      el("div", { class: "why" }, `未能答复的原因：${c.why}`),
+      el("details", {}, el("summary", {}, "FAQ 草稿（补写 answer 后放入 kb/content/faq/）"), el("pre", { class: "draft" }, c.draft.yaml)))));
+  });
+}
+
+async function adminVotes() {
+  const rows = await api("/api/kb/votes");
+  $("#votes tbody").replaceChildren(...rows.map((v) => el("tr", { "data-entry": v.entry_id }, el("td", {}, v.entry_id), el("td", {}, v.title),
+    el("td", { class: "up" }, v.up), el("td", { class: "down" }, v.down), el("td", {}, v.reasons.join("；")))));
+}
+
+function adminCorrections() {
+  const load = async () => {
+    const rows = await api("/api/kb/corrections?status=pending");
+    $("#corrections-count").textContent = rows.length;
+    $("#corrections").replaceChildren(...rows.map((c) => {
+      const answer = el("textarea", { class: "fix-answer", rows: "3", maxlength: "4000" }); answer.value = c.answer;
+      const paraphrases = el("input", { class: "fix-paraphrases", placeholder: "其他问法，用 ；分隔（可不填）" });
+      const act = async (path, body) => {
+        try {
+          const r = await api(`/api/kb/corrections/${c.id}/${path}`, { method: "POST", body: JSON.stringify(body) });
+          $("#corrections-status").textContent = path === "approve" ? `已写入 ${r.entry_id}（${r.file}），索引导入：${r.ingest}` : "已驳回";
+          if (path === "approve") ingestPoll();
+          load();
+        } catch (err) { $("#corrections-status").textContent = err.message; }
+      };
+      return el("li", { class: "correction", "data-id": c.id },
+        el("div", {}, `业主问：${c.question}`), el("div", { class: "muted" }, `助手原答：${c.original}`),
+        el("div", {}, `${c.agent} 的答复（可修改）：`), answer, paraphrases,
+        el("div", { class: "row" },
+          el("button", { type: "button", class: "approve-btn", onclick: () => act("approve", { answer: answer.value.trim(), paraphrases: paraphrases.value.split(/[；;]/).map((x) => x.trim()).filter(Boolean) }) }, "批准并写入知识库"),
+          el("button", { type: "button", class: "reject-btn secondary", onclick: () => act("reject", {}) }, "驳回")));
+    }));
+  };
+  const ingestPoll = async () => {
+    const s = await api("/api/kb/ingest");
+    $("#ingest-status").textContent = `${s.state}：${s.message}`;
+    if (s.state === "running") setTimeout(ingestPoll, 1000);
+  };
+  load(); setInterval(load, 10000);
+}
+
+async function hittestPage() {
+  await loadCommunities();
+  for (const [id, name] of Object.entries(COMMUNITIES)) $("#hit-community").append(el("option", { value: id }, `${name}（${id}）`));
+  const words = { answer: "按知识库答复", curated_answer: "按客服核定答复原文答复", not_found: "知识库未覆盖，转人工", out_of_scope: "与物业无关，礼貌拒答", emergency: "紧急情况，按一级处理", report: "报事报修，登记工单" };
+  $("#hit-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams({ q: $("#hit-q").value.trim() });
+    if ($("#hit-community").value) params.set("community", $("#hit-community").value);
+    try {
+      const r = await api(`/api/kb/hittest?${params}`);
+      $("#hit-decision").replaceChildren(el("p", { class: `decision ${r.decision}` }, `决定：${words[r.decision] || r.decision}`),
+        el("p", { class: "why" }, `原因：${r.why}`),
+        el("p", { class: "muted" }, `最高向量相似度 ${r.best_dense}；门槛 ${r.thresholds.min_score}（有词面匹配 BM25 ≥ ${r.thresholds.min_bm25} 时 ${r.thresholds.min_score_with_terms}），核定答复 ${r.thresholds.curated_min_score}`),
+        ...(r.grounding ? [el("p", { class: "muted" }, `落地检查 ${r.grounding.entry_id}：覆盖 ${(100 * r.grounding.coverage).toFixed(0)}%，已提及 ${r.grounding.covered.join("、") || "—"}，未提及 ${r.grounding.uncovered.join("、") || "—"}`)] : []),
+        el("p", { class: "reply" }, `助手会说：${r.reply}`));
+      $("#hit-table tbody").replaceChildren(...r.hits.map((h) => el("tr", { "data-ref": h.ref }, el("td", {}, h.rank), el("td", {}, h.ref), el("td", {}, h.title),
+        el("td", {}, h.community ? `${h.kind}·${communityName(h.community)}` : h.kind), el("td", { class: "dense" }, h.dense.toFixed(3)), el("td", { class: "bm25" }, h.bm25.toFixed(2)), el("td", { class: "fused" }, h.fused.toFixed(3)))));
+    } catch (err) { $("#hit-decision").textContent = err.message; }
+  });
 }
 
 (async () => {
   const page = document.body.dataset.page;
   if (page === "login") return loginPage();
   await header();
-  ({ chat: chatPage, agent: agentPage, trainer: trainerPage, manager: managerPage, admin: adminPage }[page] || (() => {}))();
+  ({ chat: chatPage, agent: agentPage, trainer: trainerPage, manager: managerPage, admin: adminPage, hittest: hittestPage }[page] || (() => {}))();
 })();
