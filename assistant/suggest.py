@@ -4,9 +4,14 @@ A case (``CaseFacts``) is a stored ticket seen from the agent's console: its cat
 triggers, the problem in the company's words, its deadlines, the signed-in agent, and what has already been said
 in its conversation. ``suggest`` gives up to three options in different styles:
 
-- ``short``: direct — the safety instruction if there is one, then the commitment;
-- ``warm``: for an upset resident — a personal greeting, understanding and an apology that fit the case;
+- ``short``: direct — the one-sentence safety instruction or problem guidance if there is one, then the commitment
+  (or, on a follow-up, the progress);
+- ``warm``: for an upset resident — a personal greeting, understanding and an apology that fit the case, the full
+  safety instruction, a warmer commitment;
 - ``full``: every next step with its time — confirmation of the facts, who handles it, what happens next.
+
+The three share no script where the KB has another for the same purpose: each style asks for its own variant
+(``assistant.scripts.VARIANT_TAGS``), and scripts one option uses come last for the next.
 
 Which scripts fit a case is data (each script's categories, levels and ``when`` conditions in kb/, checked by
 ``assistant.scripts.fits``); the styles below only say which kinds of script an option is made of. A script
@@ -43,11 +48,11 @@ class Style(StrEnum):
 
 
 # What each style is made of, in order: (scenario, tag words, whether a script must carry one of those tags).
-# A scenario with no fitting, fillable script for the case is left out; optional words only rank the scripts.
-# Each step: (scenario, tag words, whether a script must carry one of them). A variant tag among the words
-# (简短, 体贴: ``assistant.scripts.VARIANT_TAGS``) asks for that version of the script where the KB has one. The
-# short option takes the one-sentence safety instruction and the plain commitment; the warm one the full safety
-# instruction and the warmer commitment; the full one the one-sentence safety instruction and every next step.
+# A scenario with no fitting, fillable script for the case is left out; optional words only rank the scripts,
+# except a variant tag among them (简短, 体贴: ``assistant.scripts.VARIANT_TAGS``), which asks for that version
+# of the script where the KB has one. The short option takes the one-sentence safety instruction and the plain
+# commitment; the warm one the full safety instruction and the warmer commitment; the full one the one-sentence
+# safety instruction and every next step.
 # A follow-up (the commitment already given) states the progress instead (FOLLOW_UP scripts tagged 进度).
 _PLANS: dict[Style, tuple[tuple[ScriptScenario, str, bool], ...]] = {
     Style.SHORT: ((ScriptScenario.EMERGENCY, SHORT_TAG, False), (ScriptScenario.GUIDANCE, SHORT_TAG, False),
