@@ -242,8 +242,8 @@ class RealTurn(_RealItem):
 R = TypeVar("R", bound=_RealItem)
 TRIAGE_FILES = ("triage_l1.jsonl", "triage_reports.jsonl", "triage_complaints.jsonl", "triage_questions.jsonl",
                 "triage_more.jsonl")
-QUESTION_FILES = ("questions.jsonl", "questions_more.jsonl")
-TURN_FILES = ("turns.jsonl", "turns_more.jsonl")
+QUESTION_FILES = ("questions.jsonl", "questions_more.jsonl", "questions_extra.jsonl")
+TURN_FILES = ("turns.jsonl", "turns_more.jsonl", "turns_extra.jsonl")
 
 
 def load_real(names: str | tuple[str, ...], model: type[R], *, split: Split | None = None,
