@@ -5,14 +5,20 @@ lands on the renovation deposit, one about the gas company's late fee on the pro
 market price on the fee rate. Grounding reads the question's content words (nouns and domain terms) and checks
 which of them the entry mentions (directly or through a synonym in kb/rules/dictionary.yaml). Each word weighs by
 how specific it is in everyday Chinese (时候 weighs little, 宽带 or 容积率 a lot). The entry answers the question
-when it covers enough of that weight, or when what it leaves uncovered is small.
+when it covers enough of that weight, or when what it leaves uncovered is small (and it covers something).
+
+A question that asks for a figure (多少钱、几号开放、多久一次, kb/rules/dictionary.yaml ``asks``) is answered only by
+an entry that states such a figure: the pet rules speak about leashes but not about the fine a resident asks for.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingest.tokens import Segmenter
+
+_AMBIENT_WEIGHT = 0.25  # an ambient word (小区、物业) weighs a quarter of its everyday specificity
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +31,16 @@ class Grounding:
     covered: tuple[str, ...]
     uncovered: tuple[str, ...]
     grounded: bool
+    unstated: str | None = None     # the kind of figure the question asks for and the entry does not state
 
     @property
     def reason(self) -> str:
         """One line for logs, the hit-test view and the eval."""
         verdict = "answers" if self.grounded else "does not answer"
         missing = "、".join(self.uncovered[:6]) or "—"
+        asks = f"; it asks for {self.unstated} the entry does not state" if self.unstated else ""
         return (f"{self.entry_id} {verdict} the question: covers {self.coverage:.0%} of its content words; "
-                f"missing {missing}")
+                f"missing {missing}{asks}")
 
 
 def ground(question: str, entry_id: str, entry_text: str, segmenter: Segmenter, *,
@@ -60,11 +68,29 @@ def ground(question: str, entry_id: str, entry_text: str, segmenter: Segmenter, 
             return True
         return any(v in entry_text for v in synonyms.get(word, ()))
 
+    ambient = frozenset(segmenter.lexicon.ambient)
+
+    def weight(word: str) -> float:
+        return segmenter.specificity(word) * (_AMBIENT_WEIGHT if word in ambient else 1.0)
+
     words = segmenter.content_words(question)
     covered = [w for w in words if mentioned(w)]
     uncovered = [w for w in words if w not in covered]
-    total = sum(segmenter.specificity(w) for w in words)
-    missing = sum(segmenter.specificity(w) for w in uncovered)
+    total = sum(weight(w) for w in words)
+    missing = sum(weight(w) for w in uncovered)
     coverage = 1.0 if total == 0 else (total - missing) / total
-    grounded = coverage >= min_coverage or missing < max_uncovered
-    return Grounding(entry_id, round(coverage, 3), round(missing, 2), tuple(covered), tuple(uncovered), grounded)
+    # a small uncovered weight passes only beside a covered word that is not ambient: 二手房 unmentioned beside a
+    # mentioned 小区 is not "small"
+    topical = any(w not in ambient for w in covered) or not any(w not in ambient for w in words)
+    grounded = coverage >= min_coverage or (missing < max_uncovered and topical)
+    unstated = unstated_figure(question, entry_text, segmenter.lexicon.asks)
+    return Grounding(entry_id, round(coverage, 3), round(missing, 2), tuple(covered), tuple(uncovered),
+                     grounded and unstated is None, unstated)
+
+
+def unstated_figure(question: str, entry_text: str, asks: tuple[tuple[str, str, str], ...]) -> str | None:
+    """The kind of figure ``question`` asks for (an amount, a date, a duration …) that ``entry_text`` never states."""
+    for name, asked, stated in asks:
+        if re.search(asked, question, re.IGNORECASE) and not re.search(stated, entry_text, re.IGNORECASE):
+            return name
+    return None

@@ -28,7 +28,8 @@ def lexicon_of(kb: KnowledgeBase) -> Lexicon:
     """The tokenizer lexicon from kb/rules/dictionary.yaml."""
     d = kb.rules.dictionary
     return Lexicon(tuple(d.terms), tuple(d.stopwords), {k: tuple(v) for k, v in d.synonyms.items()},
-                   tuple(d.generic))
+                   tuple(d.generic), tuple((a.name, a.question, a.answer) for a in d.asks),
+                   tuple(d.ambient))
 
 
 def collect(settings: IngestSettings, *, today: date | None = None) -> Corpus:

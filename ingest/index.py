@@ -233,7 +233,9 @@ class KBIndex:
             bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
             lex = json.loads((path / "lexicon.json").read_text(encoding="utf-8"))
             lexicon = Lexicon(tuple(lex["terms"]), tuple(lex["stopwords"]),
-                              {k: tuple(v) for k, v in lex["synonyms"].items()}, tuple(lex.get("generic", ())))
+                              {k: tuple(v) for k, v in lex["synonyms"].items()}, tuple(lex.get("generic", ())),
+                              tuple((a[0], a[1], a[2]) for a in lex.get("asks", ())),
+                              tuple(lex.get("ambient", ())))
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
             raise IngestError(
                 f"index files under {path} are missing or corrupted ({exc}); rebuild with `wuye ingest --full`"
@@ -415,7 +417,8 @@ class IndexBuilder:
         faiss.write_index(build_faiss(vectors, index_type), str(folder / "faiss.index"))
         lex = self._segmenter.lexicon
         (folder / "lexicon.json").write_text(json.dumps(
-            {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms, "generic": lex.generic},
+            {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms, "generic": lex.generic,
+             "asks": lex.asks, "ambient": lex.ambient},
             ensure_ascii=False),
             encoding="utf-8")
         bm25 = bm25s.BM25()

@@ -42,6 +42,8 @@ class Lexicon:
     stopwords: tuple[str, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic: tuple[str, ...] = ()
+    asks: tuple[tuple[str, str, str], ...] = ()
+    ambient: tuple[str, ...] = ()  # (name, question pattern, answer pattern): see grounding
 
     def expand(self, text: str) -> str:
         """Append the canonical term for every colloquial variant found in ``text``."""

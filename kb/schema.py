@@ -493,6 +493,24 @@ class TurnRules(_Strict):
     small_talk_max_chars: int = Field(16, gt=0, le=100)
 
 
+class Ask(_Strict):
+    """A kind of figure a question asks for, and how an answer states it (both regular expressions)."""
+
+    name: str = Field(min_length=1)
+    question: str = Field(min_length=1, description="Matches a question that asks for the figure")
+    answer: str = Field(min_length=1, description="Matches a text that states it")
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> Ask:
+        for which, p in (("question", self.question), ("answer", self.answer)):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"ask {self.name}: {which} pattern {p!r} is not a valid regular expression: "
+                                 f"{exc}") from exc
+        return self
+
+
 class Dictionary(_Strict):
     """kb/rules/dictionary.yaml: domain words for the tokenizer, and synonyms for query expansion."""
 
@@ -501,6 +519,10 @@ class Dictionary(_Strict):
     stopwords: list[str] = Field(default_factory=list, description="Words BM25 ignores (的、了、吗 …)")
     generic: list[str] = Field(default_factory=list, description="Words that never tell what a question is about "
                                "(多少钱、规定、情况 …): grounding does not weigh them")
+    ambient: list[str] = Field(default_factory=list, description="Words nearly every entry mentions (小区、物业): "
+                               "grounding weighs them lightly and never counts them alone as covering a question")
+    asks: list[Ask] = Field(default_factory=list, description="Questions that ask for a figure (多少钱、几号、多久): "
+                            "an entry answers one only when it states such a figure")
 
 
 # ---------------------------------------------------------------- on-call roster (paging for level 1)

@@ -127,3 +127,17 @@ def test_lint_rejects_an_advice_clause_or_item_that_does_not_exist(kb_root: Path
     ]
     assert any("EP-FIRE-001#99" in f.message for f in errors)
     assert lint(load_kb(kb_root)).errors == ()
+
+
+def test_a_malformed_ask_pattern_names_the_file_and_the_ask(kb_root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(kb_root / "content", root / "content")
+    shutil.copytree(kb_root / "rules", root / "rules")
+    path = root / "rules" / "dictionary.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    question: '几点(?!了)'" in text
+    path.write_text(text.replace("    question: '几点(?!了)'", "    question: '几点(?!了'", 1), encoding="utf-8")
+    with pytest.raises(KBValidationError, match="a time of day: question pattern .* not a valid regular expression"):
+        load_kb(root)
