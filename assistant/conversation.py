@@ -156,6 +156,7 @@ class Reply:
     related: tuple[str, ...] = ()
     citations: tuple[Citation, ...] = field(default=())
     kind: TurnKind = TurnKind.QUESTION
+    prior_agent: AgentState = AgentState.NONE  # the hand-off state before this turn
 
     @property
     def answered(self) -> bool:
@@ -176,8 +177,14 @@ class Reply:
 
     @property
     def handoff(self) -> bool:
-        """A person takes the conversation over now (waiting for or held by an agent, or a callback booked)."""
-        return self.state.agent is not AgentState.NONE
+        """This turn hands the resident to a person (an agent is now awaited, or a callback booked): a request for a
+        person, a question the KB does not cover, a level-1 case. A thank-you while waiting is not a new hand-off;
+        ``agent`` keeps the state."""
+        if self.state.agent is AgentState.NONE:
+            return False
+        if self.prior_agent is AgentState.NONE:
+            return True
+        return self.kind is TurnKind.PERSON or (self.answer is not None and self.answer.handoff)
 
     @property
     def emergency(self) -> bool:

@@ -134,7 +134,11 @@ class AssistantService:
            KB, or handed to a person when the KB does not cover it; a score after a resolution update is
            recorded through ``rate``.
         """
-        state = state or ConversationState()
+        reply = self._turn(text, state or ConversationState(), profile, history, submit, tickets, amend, rate)
+        return replace(reply, prior_agent=state.agent if state else AgentState.NONE)
+
+    def _turn(self, text: str, state: ConversationState, profile: ResidentProfile | None, history: History | None,
+              submit: Submit | None, tickets: Tickets | None, amend: Amend | None, rate: Rate | None) -> Reply:
         triage = self.triager.assess(text)
         case = state.case
         missing = case.draft.missing(self.rules.fields.fields) if case else ()
@@ -166,8 +170,8 @@ class AssistantService:
                 known = TicketDraft(resident_name=state.known.get("resident_name"), phone=state.known.get("phone"),
                                     address=state.known.get("address"))
                 fields = {**fields, **self.turns.corrected(text, known)}
-                if state.ticket_number and amend is not None and fields:
-                    amend(state.ticket_number, fields)  # the filed ticket follows the correction
+            if state.ticket_number and amend is not None and fields:
+                amend(state.ticket_number, fields)  # the filed ticket follows a correction or a visit time
             return self._remember(fields, triage, decision, state, kind)
         if kind is TurnKind.PERSON:
             return self._person(triage, decision, state)
@@ -207,8 +211,11 @@ class AssistantService:
                   kind: TurnKind) -> Reply:
         """A name, phone or address given outside a case: kept for the next ticket, and acknowledged."""
         labels = {f.name: f.label for f in self.rules.fields.fields}
-        what = "、".join(f"{labels.get(k, k)}{v}" for k, v in fields.items()) or "您的信息"
-        body = self.turn_replies.text("corrected" if kind is TurnKind.CORRECTION else "slot_ack", what=what)
+        what = "、".join(f"{labels.get(k, k)}{v}" for k, v in fields.items() if k != "preferred_time") or "您的信息"
+        if "preferred_time" in fields and state.ticket_number:  # the resident's own words stay on the ticket
+            body = self.turn_replies.text("visit_time", ticket_no=state.ticket_number)
+        else:
+            body = self.turn_replies.text("corrected" if kind is TurnKind.CORRECTION else "slot_ack", what=what)
         return self._say(body, triage, decision, replace(state, known={**state.known, **fields}), kind)
 
     def _rated(self, number: str, score: int, triage: Triage, decision: Decision, state: ConversationState,

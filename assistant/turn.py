@@ -18,7 +18,7 @@ from kb.schema import Category, TriggerKind, TurnRules
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,4}\]")  # [微笑] [捂脸]
 # the wrong value a correction names: "不是5楼", "打成1308了", "not 1501", "501不对"
-_WRONG_VALUE = re.compile(r"(?:不是|打成|写成|输成|误写成?)\s*[^,，。.!！?？\s]+|\bnot\s+\S+|"
+_WRONG_VALUE = re.compile(r"(?:不是|唔系|唔是|打成|写成|输成|误写成?)\s*[^,，。.!！?？\s]+|\bnot\s+\S+|"
                           r"[0-9一二三四五六七八九零〇幺]{3,4}(?=\s*(?:不对|错了|是错的))", re.I)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]")
 _SCORE = re.compile(r"(?:我)?(?:给你们|给您|给你|给)?(?:打|评)?(?:个)?([1-5一二两三四五])(?:分|星|颗星)?(?:好评)?")
@@ -82,6 +82,8 @@ _ROOM_NUMBER = re.compile(rf"(?<![\d{_CN_DIGIT}])(\d{{3,4}}|[{_CN_DIGIT}]{{3,4}}
 _ADDR = re.compile(r"^(?P<b>[0-9A-Z]+)(?P<bs>栋|座)(?:(?P<u>\d+)单元)?(?:(?P<r>\d{3,4})室)?$")
 _FLOOR = re.compile(r"(?<![号\d])(\d{1,2})\s*(?:楼|层)(?!\d)")
 _LAST_DIGITS = re.compile(r"(?:最后|后|尾号)\s*(?:[一二三四四五六]|\d)?\s*位\s*(?:是|应该是|为)?\s*(\d{2,6})")
+_CLOCK = re.compile(r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})(?:点|:\d{2}|pm|am)", re.I)
+_OWN_ROOM = re.compile(r"(?:我家|我屋企|我住|我们家)\s*(?:是|系|在|住)?\s*(\d{3,4})(?!\d)")
 _NEW_NAME = re.compile(r"(?:是|叫|改成|应该是|错了[\s，,]*)([\u4e00-\u9fff]{2,3}?)(?:[，。,.!！\s]|$|不是)")
 
 
@@ -110,6 +112,8 @@ class TurnClassifier:
             return tuple(sorted((w for w in cores if w), key=lambda w: (-len(w), w)))
 
         self._greeting = prep(rules.greeting)
+        self._visit_times = prep(rules.visit_times)
+        self._availability = prep(rules.availability)
         self._thanks = prep(rules.thanks)
         self._fillers = prep(rules.fillers)
         self._person = prep(rules.person)
@@ -171,7 +175,10 @@ class TurnClassifier:
         else:
             unit = _UNIT.search(tail)
             rooms = [cn_number(r) for r in _ROOM_NUMBER.findall(tail)]
-            room = rooms[0] if rooms else None  # "我家是502 302是我妈家": the first number is the answer
+            own = _OWN_ROOM.search(tail)
+            # "我家是502 302是我妈家": the first number is the answer, unless one is named as the resident's own
+            # ("905是我朋友家，我家是906")
+            room = own.group(1) if own else rooms[0] if rooms else None
             floors = _FLOOR.findall(text)
             if old and (unit or room):
                 out["address"] = _address_join({**old, **({"u": cn_number(unit.group(1))} if unit else {}),
@@ -180,11 +187,19 @@ class TurnClassifier:
                 floor = floors[-1]
                 room_no = old["r"]
                 out["address"] = _address_join({**old, "r": floor + room_no[-2:]})
-        if not out and (name := parse_name(tail)):
-            out["resident_name"] = name
-        elif not out and (m := _NEW_NAME.search(tail)):
-            out["resident_name"] = m.group(1)
+        name = parse_name(tail) or (m.group(1) if (m := _NEW_NAME.search(tail)) else None)
+        if not out and name:
+            out["resident_name"] = re.sub(r"^(?:是|叫|系)(?=[\u4e00-\u9fff]{2})", "", name)  # "错了，是王蕾" → 王蕾
         return out
+
+    def visit_time(self, core: str, size: int) -> str | None:
+        """The time word of a message that offers a time for a visit ("明天下午两点以后都在家", "anytime after 6pm")."""
+        when = next((w for w in self._visit_times if w in core), None) or (
+            m.group(0) if (m := _CLOCK.search(core)) else None)
+        if when is None:
+            return None
+        offers = any(w in core for w in self._availability)
+        return when if offers or size <= 10 else None
 
     def fields(self, text: str) -> dict[str, str]:
         """Ticket fields the message gives (name, phone, address)."""
@@ -260,6 +275,10 @@ class TurnClassifier:
                               leftover)
             if len(leftover) <= 5 or (context.case_open and not triage.issues):
                 return TurnReading(TurnKind.SLOT, ",".join(fields), fields)
+        visit = self.visit_time(core, size)
+        if visit and (context.ticket or context.case_open) and not any(i.urgency <= 2 for i in triage.issues):
+            # "明天下午两点以后都在家" after a report: when to come, not a question about rules
+            return TurnReading(TurnKind.SLOT, visit, {**fields, "preferred_time": text.strip()})
         status = next((c for c in self._status if c in core), None)
         repeat = TriggerKind.REPEAT in triage.signals  # "报修三次了还没人来" is a repeat complaint, not a status query
         personal = context.ticket or context.case_open or any(self.core(w) in core for w in self._rules.status_personal)

@@ -147,7 +147,10 @@ def score_turns(service: AssistantService, items: Sequence[RealTurn],
 
         def amend(number: str, fields: dict[str, str], _sink: list[TicketRequest] = filed) -> None:
             if _sink:
-                _sink[-1] = replace(_sink[-1], draft=replace(_sink[-1].draft, **fields))
+                draft = _sink[-1].draft
+                named = {k: v for k, v in fields.items() if k in ("resident_name", "phone", "address")}
+                details = {**draft.details, **{k: v for k, v in fields.items() if k not in named}}
+                _sink[-1] = replace(_sink[-1], draft=replace(draft, **named, details=details))
 
         for text in t.setup:
             state = service.handle(text, state=state, submit=submit, amend=amend).state

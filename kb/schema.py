@@ -470,6 +470,7 @@ CHAT_SCRIPT_TAGS = frozenset({
     "not_found_off_hours", "report_ack", "level1_ack", "emergency_notice", "vulnerable_note", "safety_note",
     "attachments", "guidance", "repeat_note", "service_note", "just_filed",
     "update_dispatched", "update_in_progress", "update_resolved", "update_reopened", "rating_thanks", "rating_low",
+    "visit_time",
 })
 
 
@@ -483,6 +484,10 @@ class TurnRules(_Strict):
     status: list[Text] = Field(min_length=1)
     status_personal: list[Text] = Field(default_factory=list, description="Marks a status query as the resident's own")
     correction: list[Text] = Field(min_length=1)
+    visit_times: list[Text] = Field(default_factory=list, description="Words of a time (明天、下午、周六、after 6pm)")
+    availability: list[Text] = Field(default_factory=list, description="Words that offer a time for a visit "
+                                     "(在家、方便、都可以、anytime): with a time word, the turn is the ticket's "
+                                     "preferred visit time")
     chitchat: list[Text] = Field(min_length=1)
     property_words: list[Text] = Field(min_length=1, description="A not-found question naming none is chit-chat")
     summary_stopwords: list[Text] = Field(default_factory=list, description="Generic words a ticket summary skips")

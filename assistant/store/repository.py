@@ -108,14 +108,20 @@ def add_update(session: Session, *, conversation_id: str, ticket_id: int, number
 
 
 def amend_ticket(session: Session, *, number: str, fields: dict[str, str], actor: str, now: datetime) -> Ticket:
-    """A resident's correction of a filed ticket's name, phone or address, with an audit event.
+    """A resident's correction of a filed ticket's name, phone or address, or the visit time they offer
+    (``preferred_time``, kept in the ticket's details), with an audit event.
 
     Raises:
         TicketNotFoundError: No such ticket.
     """
     ticket = get_ticket(session, number=number)
     allowed = {k: v for k, v in fields.items() if k in ("resident_name", "phone", "address") and v}
-    changes = "；".join(f"{k}: {getattr(ticket, k)} → {v}" for k, v in allowed.items() if getattr(ticket, k) != v)
+    notes = [f"{k}: {getattr(ticket, k)} → {v}" for k, v in allowed.items() if getattr(ticket, k) != v]
+    visit = (fields.get("preferred_time") or "").strip()[:200]
+    if visit and (ticket.details or {}).get("preferred_time") != visit:
+        notes.append(f"预约上门时间: {visit}")
+        ticket.details = {**(ticket.details or {}), "preferred_time": visit}  # a new dict: the JSON column is saved
+    changes = "；".join(notes)
     if not changes:
         return ticket
     for k, v in allowed.items():

@@ -184,3 +184,19 @@ def test_the_migrated_schema_matches_the_tables(sessions) -> None:
 
     with sessions.kw["bind"].connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_correction_and_a_visit_time_amend_the_ticket_with_an_audit_event(sessions, real_kb, clock) -> None:
+    with sessions.begin() as s:
+        number = _create(s, real_kb.rules, clock()).number
+    with sessions.begin() as s:
+        repo.amend_ticket(s, number=number, fields={"phone": "13900001111", "preferred_time": "明天下午两点以后都在家"},
+                          actor="resident", now=clock())
+    with sessions.begin() as s:  # the same again changes nothing and adds no event
+        repo.amend_ticket(s, number=number, fields={"preferred_time": "明天下午两点以后都在家"}, actor="resident",
+                          now=clock())
+    with sessions() as s:
+        t = repo.get_ticket(s, number=number)
+        assert t.phone == "13900001111" and t.details["preferred_time"] == "明天下午两点以后都在家"
+        notes = [e.note for e in t.events if e.note and "业主更正" in e.note]
+        assert len(notes) == 1 and "预约上门时间" in notes[0] and "13900001111" in notes[0]

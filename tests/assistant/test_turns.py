@@ -179,6 +179,9 @@ def test_what_the_resident_writes_beats_the_accounts_profile(service) -> None:  
     ("不对不对我刚才说错了是一零零三", {"address": "10栋2单元1002室"}, {"address": "10栋2单元1003室"}),
     ("联系人写我吧，我是他爱人刘女士", {"resident_name": "王强"}, {"resident_name": "刘女士"}),
     ("名字打错了 钱方 方向的方", {"resident_name": "钱芳"}, {"resident_name": "钱方"}),
+    ("名字写错了，是王蕾，草字头那个", {"resident_name": "王磊"}, {"resident_name": "王蕾"}),
+    ("打错了，905是我朋友家，我家是906", {"address": "10栋2单元905室"}, {"address": "10栋2单元906室"}),
+    ("唔好意思，係1203唔係1023", {"address": "B座1023室"}, {"address": "B座1203室"}),
 ])
 def test_corrections_replace_only_what_they_name(real_kb, text, before, after) -> None:  # type: ignore[no-untyped-def]
     from assistant.tickets import TicketDraft
@@ -236,3 +239,45 @@ def test_a_score_is_not_read_without_a_resolution_update(service) -> None:  # ty
     rated: list[tuple[str, int]] = []
     reply = service.handle("5分", state=ConversationState(), rate=lambda number, s: rated.append((number, s)))
     assert reply.kind is not TurnKind.RATING and rated == []
+
+
+# After a ticket is filed, the resident says when to come: the ticket's visit time, not a question about the rules.
+VISIT_TIMES = [
+    "明天下午两点以后都在家",
+    "anytime after 6pm works, I'm at work during the day",
+    "聽日下晝兩點之後我喺屋企",
+    "工作日白天家里没人，周六上午可以吗",
+    "星期三朝早十點前後啦，嚟之前打個電話俾我",
+]
+
+
+@pytest.mark.parametrize("text", VISIT_TIMES, ids=[t[:8] for t in VISIT_TIMES])
+def test_a_visit_time_after_filing_goes_on_the_ticket(service, text: str) -> None:  # type: ignore[no-untyped-def]
+    amended: list[tuple[str, dict[str, str]]] = []
+    reply = service.handle("厨房水管接头渗水，10栋2单元902，范丽 13766554433", submit=lambda r: "GD1")
+    reply = service.handle(text, state=reply.state, amend=lambda number, fields: amended.append((number, fields)))
+    assert reply.kind is TurnKind.SLOT and not reply.handoff and reply.agent is AgentState.NONE
+    assert amended == [("GD1", {"preferred_time": text})]
+    assert "GD1" in reply.text and text not in reply.text  # the resident's words stay on the ticket, not echoed
+
+
+@pytest.mark.parametrize(("setup", "text", "kind"), [
+    pytest.param(["我要找人工"], "好的 那我等你们电话", TurnKind.THANKS, id="thanks-while-waiting"),
+    pytest.param(["请问包裹可以放管理室吗"], "了解 感謝～", TurnKind.THANKS, id="thanks-after-not-found"),
+    pytest.param([], "侬帮我转只人工好伐", TurnKind.PERSON, id="shanghainese-person"),
+    pytest.param([], "唔該晒", TurnKind.THANKS, id="cantonese-thanks"),
+    pytest.param([], "要得 谢了哈", TurnKind.THANKS, id="sichuanese-thanks"),
+    pytest.param([], "早晨！管理處有人喺度嗎", TurnKind.GREETING, id="cantonese-greeting"),
+    pytest.param(["电梯按钮按了没反应，11栋1单元1203，许伟 13511223366"], "催一下！！", TurnKind.STATUS, id="hurry-up"),
+    pytest.param(["卫生间漏水漏到楼下了，16栋1单元1502，邱女士 18723456789"], "啥子时候来嘛，等了一下午了",
+                 TurnKind.STATUS, id="sichuanese-status"),
+])
+def test_everyday_turns_in_dialect_and_after_a_hand_off(service, setup, text, kind) -> None:  # type: ignore[no-untyped-def]
+    reply, _ = _run(service, [*setup, text])
+    assert reply.kind is kind, reply.text
+    if kind is not TurnKind.PERSON:
+        assert not reply.handoff  # a thank-you while waiting is not a new hand-off; `agent` keeps the state
+    else:
+        assert reply.handoff and reply.agent in (AgentState.WAITING, AgentState.CALLBACK)
+    if setup == ["我要找人工"]:
+        assert reply.agent in (AgentState.WAITING, AgentState.CALLBACK)
