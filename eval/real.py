@@ -147,7 +147,10 @@ def score_turns(service: AssistantService, items: Sequence[RealTurn],
 
         def amend(number: str, fields: dict[str, str], _sink: list[TicketRequest] = filed) -> None:
             if _sink:
-                _sink[-1] = replace(_sink[-1], draft=replace(_sink[-1].draft, **fields))
+                d = _sink[-1].draft
+                _sink[-1] = replace(_sink[-1], draft=replace(
+                    d, resident_name=fields.get("resident_name", d.resident_name), phone=fields.get("phone", d.phone),
+                    address=fields.get("address", d.address), description=fields.get("description", d.description)))
 
         for text in t.setup:
             state = service.handle(text, state=state, submit=submit, amend=amend).state
