@@ -1,4 +1,4 @@
-"""Output shapes of the trainer's scenario quizzes."""
+"""Shapes of the trainer's scenario quizzes: building one, an agent's answer, the bank, grades, results."""
 
 from __future__ import annotations
 
@@ -6,10 +6,33 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.schemas import MAX_MESSAGE, _In
 from assistant.quiz import ItemGrade
 from assistant.store.quizzes import QuizResults
 from assistant.store.tables import Quiz
 from kb.schema import Difficulty, ExpectedHandling, Scenario
+
+
+class QuizIn(_In):
+    """A quiz: chosen scenarios, or N drawn at random (optionally of one difficulty), and its agents."""
+
+    title: str = Field(min_length=1, max_length=128)
+    scenario_ids: list[str] = Field(default_factory=list, max_length=50)
+    count: int | None = Field(None, ge=1, le=50)
+    difficulty: Difficulty | None = None
+    assignees: list[str] = Field(min_length=1, max_length=100)
+
+
+class QuizAnswerIn(_In):
+    """An agent's answer to one scenario."""
+
+    scenario_id: str = Field(min_length=1, max_length=32)
+    category: str = Field(max_length=16)
+    urgency: int = Field(ge=1, le=4)
+    department: str = Field(max_length=32)
+    time_limit_minutes: int = Field(ge=0, le=100_000)
+    reply: str = Field(max_length=MAX_MESSAGE)
+    seconds: float = Field(ge=0, le=86_400)
 
 
 class ScenarioOut(BaseModel):

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 
 from api.deps import Agent, AssistantDep, PrincipalDep, SessionDep, Trainer
 from api.errors import ApiError
-from api.schemas import QuizAnswerIn, QuizIn
 from api.schemas_training import (
     GradeOut,
+    QuizAnswerIn,
     QuizCreatedOut,
+    QuizIn,
     QuizResultsOut,
     QuizScenarioOut,
     QuizSummaryOut,

@@ -115,20 +115,6 @@ def add_agent_message(session: Session, *, conversation: Conversation, agent: st
     return turn
 
 
-def add_update(session: Session, *, conversation_id: str, ticket_id: int, number: str, text: str,
-               now: datetime) -> Turn:
-    """A progress update about ticket ``number`` posted into the resident's conversation (speaker ``update``)."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise ConversationNotFoundError(conversation_id)
-    turn = Turn(conversation_id=conversation_id, message="", answer=text, speaker="update", handoff=False,
-                ticket_id=ticket_id, triage={"update": number}, created_at=now)
-    conversation.updated_at = now
-    session.add(turn)
-    session.flush()
-    return turn
-
-
 def amend_ticket(session: Session, *, number: str, fields: dict[str, str], actor: str, now: datetime) -> Ticket:
     """A resident's correction of a filed ticket's name, phone or address, with an audit event.
 
