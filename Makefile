@@ -51,7 +51,10 @@ eval: index
 	$(WUYE) eval --split test --out var/eval
 
 bench: index
-	$(PY) -m eval.bench var/bench
+	$(WUYE) bench var/bench
+
+profile: index
+	$(WUYE) profile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check kb ingest assistant api eval tests

@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
+    AgentMessageError,
     ConversationNotFoundError,
     CorrectionError,
     MissingFieldError,
@@ -69,17 +70,15 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body("http_error", message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(TicketNotFoundError)
-    async def not_found(_: Request, exc: TicketNotFoundError) -> JSONResponse:
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(_body("not_found", str(exc)), status_code=404)
 
-    @app.exception_handler(TurnNotFoundError)
-    async def no_turn(_: Request, exc: TurnNotFoundError) -> JSONResponse:
-        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+    for absent in (TicketNotFoundError, TurnNotFoundError, ConversationNotFoundError):
+        app.add_exception_handler(absent, not_found)
 
-    @app.exception_handler(ConversationNotFoundError)
-    async def no_conversation(_: Request, exc: ConversationNotFoundError) -> JSONResponse:
-        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+    @app.exception_handler(AgentMessageError)
+    async def agent_message(_: Request, exc: AgentMessageError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, str(exc)), status_code=exc.status)
 
     @app.exception_handler(CorrectionError)
     async def correction(_: Request, exc: CorrectionError) -> JSONResponse:

@@ -1,16 +1,20 @@
-"""Request and response shapes of the HTTP API (never ORM rows)."""
+"""Request and response shapes of the HTTP API (never ORM rows): the base of every request body, login,
+health, chat and conversations, citations, the roster. Tickets, the agent console, knowledge, training and the
+OpenAI endpoint have modules of their own (``schemas_*.py``).
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.replies import LintResult
+from assistant.compose import Citation
+from assistant.conversation import AgentState
 from assistant.service import Reply
-from assistant.store.tables import DeadlineRow, Ticket, TicketEvent
+from assistant.store.tables import Conversation, Turn
 from kb.schema import OnCall
 
 MAX_MESSAGE = 4000
@@ -48,6 +52,29 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
+class MeOut(BaseModel):
+    """Who the caller is."""
+
+    name: str
+    role: str
+    resident_id: int | None
+
+
+class HealthOut(BaseModel):
+    """The process is up."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadyOut(BaseModel):
+    """Readiness: the index loaded, the database reachable, who leads the SLA monitor."""
+
+    status: Literal["ready", "not ready"]
+    worker: int = Field(description="The answering worker's process id")
+    checks: dict[str, Any] = Field(description="index (version, chunks, model, dimension, index_type, or why it is "
+                                               "not loaded), database, sla_monitor (leader or standby)")
+
+
 class ChatIn(_In):
     """A resident's message."""
 
@@ -56,13 +83,18 @@ class ChatIn(_In):
 
 
 class CitationOut(BaseModel):
-    """A KB entry an answer rests on."""
+    """A KB entry an answer rests on (``Citation.to_json``: the same shape in the CLI, the API and stored turns)."""
 
     entry_id: str
     title: str
     clause: str | None
     ref: str
-    score: float
+    score: float | None = Field(None, description="The hit's fused score (absent on turns stored before it was kept)")
+
+    @classmethod
+    def of(cls, c: Citation) -> CitationOut:
+        """Map a citation."""
+        return cls.model_validate(c.to_json())
 
 
 class DeadlineOut(BaseModel):
@@ -117,8 +149,7 @@ class ChatOut(BaseModel):
             urgency=int(reply.decision.urgency),
             department=reply.triage.department,
             escalation=[f"{r.rule}: {r.detail}" for r in reply.decision.reasons],
-            citations=[CitationOut(entry_id=c.entry_id, title=c.title, clause=c.clause, ref=c.ref, score=c.score)
-                       for c in reply.citations],
+            citations=[CitationOut.of(c) for c in reply.citations],
             missing_fields=list(reply.missing),
             ticket_number=reply.ticket_number,
             deadlines=[DeadlineOut(key=d.key, label=d.label, minutes=d.minutes, due_at=d.due,
@@ -136,18 +167,18 @@ class TurnOut(BaseModel):
     urgency: int | None
     category: str | None
     handoff: bool
-    citations: list[dict[str, Any]]
+    citations: list[CitationOut]
     ticket_id: int | None
     created_at: datetime
     speaker: str = Field("assistant", description="Who wrote ``answer``: the assistant, an agent, or ``update`` "
                                                "(the ticket moved)")
 
     @classmethod
-    def of(cls, t: Any) -> TurnOut:
+    def of(cls, t: Turn) -> TurnOut:
         """Map a stored turn (ORM row)."""
         return cls(id=t.id, message=t.message, answer=t.answer, urgency=t.urgency, category=t.category,
-                   handoff=t.handoff, citations=t.citations or [], ticket_id=t.ticket_id, created_at=t.created_at,
-                   speaker=t.speaker or "assistant")
+                   handoff=t.handoff, citations=[CitationOut.model_validate(c) for c in t.citations or []],
+                   ticket_id=t.ticket_id, created_at=t.created_at, speaker=t.speaker or "assistant")
 
 
 class ConversationOut(BaseModel):
@@ -158,295 +189,11 @@ class ConversationOut(BaseModel):
     turns: list[TurnOut]
     agent: str = Field("none", description="Human hand-off: none, waiting, callback or joined")
 
-
-class EventOut(BaseModel):
-    """An audit-trail entry."""
-
-    actor: str
-    from_status: str | None
-    to_status: str
-    note: str | None
-    at: datetime
-
     @classmethod
-    def of(cls, e: TicketEvent) -> EventOut:
-        """Map an event row."""
-        return cls(actor=e.actor, from_status=e.from_status, to_status=e.to_status, note=e.note, at=e.at)
-
-
-def deadline_out(d: DeadlineRow, now: datetime, share: float) -> DeadlineOut:
-    """A deadline row with its live state."""
-    if d.met_at is not None:
-        state = "met" if d.met_at <= d.due_at else "breached"
-    elif now > d.due_at:
-        state = "breached"
-    elif d.minutes and (now - d.starts_at).total_seconds() >= share * d.minutes * 60:
-        state = "warning"
-    else:
-        state = "ok"
-    return DeadlineOut(key=d.key, label=d.label, minutes=d.minutes, due_at=d.due_at,
-                       seconds_left=int((d.due_at - now).total_seconds()), state=state)
-
-
-class TicketOut(BaseModel):
-    """A ticket as the API shows it."""
-
-    number: str
-    status: str
-    category: str
-    urgency: int
-    department: str
-    route: str | None
-    resident_name: str
-    phone: str
-    address: str
-    description: str
-    details: dict[str, Any]
-    assignee: str | None
-    escalated: bool
-    escalation: dict[str, Any]
-    required_attachments: list[Any]
-    photos: list[Any]
-    related: list[Any]
-    satisfaction: int | None
-    created_at: datetime
-    deadlines: list[DeadlineOut]
-    next_due_at: datetime | None
-    seconds_left: int | None
-    community: str | None = Field(None, description="The resident's community (小区) id when the ticket was filed")
-
-    @classmethod
-    def of(cls, t: Ticket, share: float, now: datetime | None = None) -> TicketOut:
-        """Map a ticket row with live deadlines."""
-        now = now or datetime.now(UTC)
-        deadlines = [deadline_out(d, now, share) for d in t.deadlines]
-        open_ = [d for d in deadlines if d.state in ("ok", "warning", "breached") and
-                 not any(r.met_at for r in t.deadlines if r.key == d.key)]
-        nxt = min((d.due_at for d in open_), default=None)
-        return cls(number=t.number or "", status=t.status, category=t.category, urgency=t.urgency,
-                   department=t.department, route=t.route, resident_name=t.resident_name, phone=t.phone,
-                   address=t.address, description=t.description, details=t.details, assignee=t.assignee,
-                   escalated=t.escalated, escalation=t.escalation, required_attachments=t.required_attachments,
-                   photos=t.photos, related=t.related, satisfaction=t.satisfaction, created_at=t.created_at,
-                   deadlines=deadlines, next_due_at=nxt,
-                   seconds_left=int((nxt - now).total_seconds()) if nxt else None, community=t.community)
-
-
-class TicketDetailOut(TicketOut):
-    """A ticket with its audit trail."""
-
-    events: list[EventOut]
-
-
-class TicketCreateIn(_In):
-    """A ticket entered by an agent (the form's mandatory fields are checked like the chat's)."""
-
-    resident_name: str = Field("", max_length=64)
-    phone: str = Field("", max_length=32)
-    address: str = Field("", max_length=64)
-    description: str = Field("", max_length=MAX_MESSAGE)
-
-
-class TransitionIn(_In):
-    """Move a ticket along its lifecycle."""
-
-    to: Literal["dispatched", "in_progress", "resolved", "callback_done", "closed", "reopened"]
-    note: str | None = Field(None, max_length=2000)
-    assignee: str | None = Field(None, max_length=64)
-    photos: list[str] = Field(default_factory=list, max_length=20)
-
-
-class AssignIn(_In):
-    """Assign a ticket."""
-
-    assignee: str = Field(min_length=1, max_length=64)
-
-
-class RatingIn(_In):
-    """The resident's satisfaction rating after the callback."""
-
-    score: int = Field(ge=1, le=5)
-    comment: str | None = Field(None, max_length=1000)
-
-
-class TriageIn(_In):
-    """A message to triage, with an optional resident profile."""
-
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
-    vulnerable: bool = False
-
-
-class SuggestIn(_In):
-    """What to suggest replies for."""
-
-    ticket_number: str | None = Field(None, max_length=32)
-    conversation_id: str | None = Field(None, max_length=36)
-    draft: str | None = Field(None, max_length=MAX_MESSAGE, description="The agent's own draft, to lint")
-
-
-class LintIn(_In):
-    """A reply to check, optionally for a ticket (its situation decides the required elements)."""
-
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
-    ticket_number: str | None = Field(None, max_length=32)
-    context: str = Field("", max_length=MAX_MESSAGE,
-                         description="The resident's message, for the hazard cues (煤气味, 着火…) of the safety check")
-
-
-class LintFindingOut(BaseModel):
-    """One linter finding, located in the (normalised) reply, safety findings first."""
-
-    rule: str = Field(description="Rule id: a must-not-do item, 'promise', a contradiction id, banned:…, missing:…")
-    kind: str = Field(description="unsafe | wrong_promise | contradiction | banned | missing")
-    text: str
-    start: int
-    end: int
-    message: str
-    suggestion: str
-    basis: list[str]
-    quote: str = Field("", description="The first KB clause of the basis, quoted")
-    sentence: str = Field("", description="The whole sentence the finding sits in")
-
-
-class LintOut(BaseModel):
-    """The linter's verdict on a reply."""
-
-    ok: bool
-    findings: list[LintFindingOut]
-
-    @classmethod
-    def of(cls, result: LintResult) -> LintOut:
-        """Map an ``assistant.replies.LintResult``."""
-        return cls(ok=result.ok, findings=[
-            LintFindingOut(rule=f.rule, kind=f.kind, text=f.text, start=f.start, end=f.end, message=f.message,
-                           suggestion=f.suggestion, basis=list(f.basis), quote=f.quote, sentence=f.sentence)
-            for f in result.findings])
-
-
-class AgentMessageIn(_In):
-    """An agent's message into a resident's conversation."""
-
-    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
-
-
-class ReleaseIn(_In):
-    """Hand a conversation back to the assistant, or close it (the half-filled case is dropped)."""
-
-    close: bool = False
-
-
-class PhotoOut(BaseModel):
-    """A stored photo of a ticket."""
-
-    sha256: str
-    url: str
-    thumb_url: str
-    width: int
-    height: int
-
-
-class HandoffOut(BaseModel):
-    """A conversation a person must take or holds, with its transcript and the case being filed."""
-
-    id: str
-    agent: str
-    agent_user: str | None
-    resident_id: int | None
-    updated_at: datetime
-    case: dict[str, Any] | None
-    ticket_number: str | None
-    turns: list[TurnOut]
-
-
-class PageOut(BaseModel):
-    """A page to a person on call that nobody acknowledged yet (the console shows these loudly)."""
-
-    id: int
-    ticket_number: str
-    urgency: int
-    department: str
-    attempt: int
-    person: str
-    phone: str
-    channel: str
-    reason: str = Field(description="level1, breach, or warning (a deadline past its SLA warning share)")
-    message: str
-    created_at: datetime
-    delivered: bool | None = Field(description="None until the channel answered; false with `error` when it failed")
-    error: str | None
-
-
-class CallbackOut(BaseModel):
-    """A resolved ticket waiting for its callback (回访), with the script to use."""
-
-    ticket_number: str
-    category: str
-    resident_name: str
-    phone: str
-    address: str
-    resolved_at: datetime | None
-    due_at: datetime | None = Field(description="24 h after a repair, 48 h for other tickets (POL-FEEDBACK-001)")
-    tries: int = Field(description="Unanswered calls so far")
-    script: str = Field(description="The callback script for the category, filled for the case and the agent")
-    script_id: str | None
-    chat_score: int | None = Field(None, description="The score 1–5 the resident gave in the chat (a low one is "
-                                   "why the call is still needed)")
-
-
-class CallbackIn(BaseModel):
-    """What the callback found."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["satisfied", "not_solved", "unreachable"]
-    satisfaction: int | None = Field(None, ge=1, le=5, description="Required when satisfied")
-    note: str | None = Field(None, max_length=500)
-
-
-class AckOut(BaseModel):
-    """The acknowledgement of a ticket's pages: paging stops."""
-
-    ticket_number: str
-    acknowledged: int = Field(description="How many open pages this closed (0: already acknowledged)")
-    by: str
-
-
-class QuizIn(_In):
-    """A quiz: chosen scenarios, or N drawn at random (optionally of one difficulty), and its agents."""
-
-    title: str = Field(min_length=1, max_length=128)
-    scenario_ids: list[str] = Field(default_factory=list, max_length=50)
-    count: int | None = Field(None, ge=1, le=50)
-    difficulty: Literal["easy", "medium", "hard"] | None = None
-    assignees: list[str] = Field(min_length=1, max_length=100)
-
-
-class QuizAnswerIn(_In):
-    """An agent's answer to one scenario."""
-
-    scenario_id: str = Field(min_length=1, max_length=32)
-    category: str = Field(max_length=16)
-    urgency: int = Field(ge=1, le=4)
-    department: str = Field(max_length=32)
-    time_limit_minutes: int = Field(ge=0, le=100_000)
-    reply: str = Field(max_length=MAX_MESSAGE)
-    seconds: float = Field(ge=0, le=86_400)
-
-
-class ChatMessage(BaseModel):
-    """OpenAI chat message."""
-
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = None
-
-
-class ChatCompletionIn(BaseModel):
-    """OpenAI chat-completions request (the fields we use; others are accepted and ignored)."""
-
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(max_length=128)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
-    stream: bool = False
+    def of(cls, c: Conversation) -> ConversationOut:
+        """Map a conversation row."""
+        return cls(id=c.id, created_at=c.created_at, turns=[TurnOut.of(t) for t in c.turns],
+                   agent=c.agent_state or AgentState.NONE.value)
 
 
 class RosterIn(BaseModel):

@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import MAX_MESSAGE, _In
-from assistant.gaps import GapReport, NearEntry
+from api.schemas_knowledge import SearchHitOut
+from assistant.gaps import GapReport, report_json
 
 
 class VoteIn(_In):
@@ -48,12 +49,6 @@ class NearOut(BaseModel):
     dense: float
     bm25: float
     score: float
-
-    @classmethod
-    def of(cls, n: NearEntry) -> NearOut:
-        """Map a near entry."""
-        return cls(ref=n.ref, entry_id=n.entry_id, title=n.title, kind=n.kind, dense=n.dense, bm25=n.bm25,
-                   score=n.score)
 
 
 class DraftOut(BaseModel):
@@ -98,16 +93,8 @@ class GapReportOut(BaseModel):
 
     @classmethod
     def of(cls, r: GapReport) -> GapReportOut:
-        """Map a report."""
-        return cls(generated_at=r.generated_at, questions=r.questions, cluster_count=r.cluster_count,
-                   threshold=r.threshold, method=r.method, seconds=r.seconds, clusters=[GapClusterOut(
-                       rank=c.rank, size=c.size, weight=c.weight, first_seen=c.first_seen, last_seen=c.last_seen,
-                       kinds=c.kinds, examples=list(c.examples), notes=list(c.notes),
-                       nearest=[NearOut.of(n) for n in c.nearest], why=c.why,
-                       draft=DraftOut(id=c.draft.id, question=c.draft.question, paraphrases=list(c.draft.paraphrases),
-                                      basis=list(c.draft.basis), department=c.draft.department,
-                                      tags=list(c.draft.tags), yaml=c.draft.yaml()))
-                       for c in r.clusters])
+        """Map a report (``assistant.gaps.report_json``: the one mapping, shared with `wuye kb gaps --json`)."""
+        return cls.model_validate(report_json(r))
 
 
 class CorrectionIn(_In):
@@ -167,22 +154,6 @@ class ApprovedOut(BaseModel):
     ingest: str = Field(description="The background ingest's state (GET /api/kb/ingest for progress)")
 
 
-class HitOut(BaseModel):
-    """One retrieval hit with the three scores."""
-
-    rank: int
-    ref: str
-    entry_id: str
-    title: str
-    heading: str
-    kind: str
-    community: str | None
-    dense: float = Field(description="Best cosine among the entry's vectors")
-    bm25: float = Field(description="BM25 over jieba tokens with the domain dictionary")
-    fused: float = Field(description="Weighted reciprocal-rank fusion, 1.0 = first in both rankings")
-    snippet: str
-
-
 class HitTestOut(BaseModel):
     """What retrieval returns for a question and what the assistant would do with it, and why."""
 
@@ -193,7 +164,7 @@ class HitTestOut(BaseModel):
     best_dense: float
     thresholds: dict[str, float]
     grounding: dict[str, Any] | None
-    hits: list[HitOut]
+    hits: list[SearchHitOut]
     decision: str = Field(description="answer, curated_answer, not_found (a person answers), out_of_scope, "
                                       "emergency, report, or an everyday turn")
     why: str = Field(description="Why the assistant decided so")

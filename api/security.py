@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -73,11 +72,6 @@ def read_token(token: str, *, secret: str) -> dict[str, Any]:
 def key_hash(key: str) -> str:
     """SHA-256 of an API key (keys are random, so a fast hash is enough)."""
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_api_key() -> str:
-    """A fresh random API key."""
-    return "wuye_" + secrets.token_urlsafe(32)
 
 
 class RateLimiter:

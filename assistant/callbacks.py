@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.errors import TransitionError
-from assistant.scripts import fill, pick
+from assistant.scripts import company_slots, fill, pick
 from assistant.service import AssistantService
 from assistant.store import repository as repo
 from assistant.store.tables import Ticket, TicketEvent
@@ -65,13 +65,13 @@ def tasks(session: Session, service: AssistantService, *, agent_name: str) -> li
     """Resolved tickets awaiting their callback, the most urgent deadline first, each with its script."""
     rows = session.scalars(select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.deadlines))
                            .where(Ticket.status == TicketStatus.RESOLVED.value).order_by(Ticket.resolved_at)).all()
-    company = service.kb.values.get("company.name")
+    company = company_slots(service.kb.values)
     out = []
     for t in rows:
         due = next((d.due_at for d in t.deadlines if d.key.startswith("callback") and d.met_at is None), None)
         script = pick(service.kb.scripts, ScriptScenario.FOLLOW_UP, category=Category(t.category))
-        values = {"resident_name": t.resident_name, "company": str(company.value) if company else "",
-                  "agent_name": agent_name, "ticket_no": t.number or "", "issue": service.summary_of(t.description)}
+        values = {**company, "resident_name": t.resident_name, "agent_name": agent_name,
+                  "ticket_no": t.number or "", "issue": service.summary_of(t.description)}
         text = (fill(script, values) if script else None) or ""
         rated = any(CHAT_RATING in (e.note or "") for e in t.events)
         out.append(CallbackTask(t, due, _tries(t), text, script.id if script else None,

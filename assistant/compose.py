@@ -27,6 +27,11 @@ class Citation:
     score: float
     ref: str
 
+    def to_json(self) -> dict[str, str | float | None]:
+        """The one JSON shape of a citation: stored with the turn, in the CLI's output and the API's."""
+        return {"entry_id": self.entry_id, "title": self.title, "clause": self.clause, "ref": self.ref,
+                "score": self.score}
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:

@@ -159,7 +159,7 @@ def approve(session: Session, retriever: HybridRetriever, kb_root: Path, *, corr
     """
     edits = edits or Edits()
     row = feedback.get_correction(session, correction_id=correction_id)
-    if row.status != "pending":
+    if row.status != feedback.CorrectionStatus.PENDING:
         raise CorrectionError(f"correction {row.id} was already {row.status}", status=409)
     question = (edits.question or row.question).strip()
     nearest = retriever.run(question, top_k=3).hits
@@ -175,7 +175,8 @@ def approve(session: Session, retriever: HybridRetriever, kb_root: Path, *, corr
         raise CorrectionError(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}") from exc
     except KBValidationError as exc:
         raise CorrectionError(f"the KB refuses the entry: {exc.reason}") from exc
-    feedback.review(session, correction=row, status="approved", reviewer=reviewer, now=now, entry_id=entry.id)
+    feedback.review(session, correction=row, status=feedback.CorrectionStatus.APPROVED, reviewer=reviewer, now=now,
+                    entry_id=entry.id)
     return row, path
 
 
@@ -186,4 +187,5 @@ def reject(session: Session, *, correction_id: int, reviewer: str, now: datetime
         CorrectionError: No such correction (404) or already reviewed (409).
     """
     row = feedback.get_correction(session, correction_id=correction_id)
-    return feedback.review(session, correction=row, status="rejected", reviewer=reviewer, now=now, note=note)
+    return feedback.review(session, correction=row, status=feedback.CorrectionStatus.REJECTED, reviewer=reviewer,
+                           now=now, note=note)

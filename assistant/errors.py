@@ -4,6 +4,8 @@ AssistantError
  ├── RetrievalError       the index cannot answer (not loaded, wrong model)
  ├── CorrectionError      an agent correction cannot be stored, approved or written to the KB
  ├── TurnNotFoundError    no such answer in the caller's conversations
+ ├── ConversationNotFoundError  no such conversation (or not the caller's)
+ ├── AgentMessageError    an agent's message cannot go into a conversation (not joined, a banned phrase)
  ├── TicketError          a ticket operation is not allowed
  │    ├── TransitionError     the lifecycle forbids the move, or its checks fail
  │    ├── MissingFieldError   a mandatory field is empty (seed 1.3 null check)
@@ -68,9 +70,18 @@ class TicketNotFoundError(TicketError):
 class ConversationNotFoundError(AssistantError):
     """No such conversation, or it belongs to someone else (the two are not told apart)."""
 
-    def __init__(self, conversation_id: str) -> None:
-        super().__init__(f"conversation {conversation_id} not found; omit conversation_id to start a new one")
+    def __init__(self, conversation_id: str, *, hint: str = "omit conversation_id to start a new one") -> None:
+        super().__init__(f"conversation {conversation_id} not found" + (f"; {hint}" if hint else ""))
         self.conversation_id = conversation_id
+
+
+class AgentMessageError(AssistantError):
+    """An agent's message cannot go into the conversation; ``code`` and ``status`` say why (HTTP's words)."""
+
+    def __init__(self, message: str, *, code: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 class ComposerError(AssistantError):

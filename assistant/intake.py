@@ -23,7 +23,7 @@ from assistant.conversation import (
     make_reply,
 )
 from assistant.escalation import Decision
-from assistant.scripts import ScriptContext, pick, render
+from assistant.scripts import ScriptContext, company_slots, pick, render
 from assistant.sla import Deadline, contact_words, deadlines_for, sla_text
 from assistant.tickets import TicketDraft, parse_address, parse_phone
 from assistant.triage import Intent, Triage, Triager
@@ -47,6 +47,7 @@ class Intake:
         self.turn_replies = turn_replies
         self.clock = clock
         self._fields = {f.name: f for f in kb.rules.fields.fields}
+        self._company = company_slots(kb.values)
 
     def draft(self, text: str, state: ConversationState, profile: ResidentProfile | None, *, report: bool,
               kind: TurnKind) -> TicketDraft:
@@ -236,8 +237,9 @@ class Intake:
 
     def _values(self, case: Case) -> dict[str, str]:
         d = case.draft
-        return {"resident_name": d.resident_name or "", "address": d.address or "", "phone": d.phone or "",
-                "issue": case.issue, "department": case.department, "sla_text": sla_text(self.rules, case.urgency)}
+        return {**self._company, "resident_name": d.resident_name or "", "address": d.address or "",
+                "phone": d.phone or "", "issue": case.issue, "department": case.department,
+                "sla_text": sla_text(self.rules, case.urgency)}
 
     def related(self, draft: TicketDraft, triage: Triage, history: History | None) -> tuple[str, ...]:
         """Earlier tickets of the same household about the same kind of problem (a repeat complaint)."""

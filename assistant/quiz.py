@@ -17,7 +17,7 @@ from ingest.corpus import lexicon_of
 from ingest.embed import Embedder
 from ingest.tokens import Segmenter
 from kb.load import KnowledgeBase
-from kb.schema import Scenario, Urgency
+from kb.schema import Category, Difficulty, Scenario, Situation, Urgency
 
 # The rubric, in points (100 in all). Kept here, next to the code that applies it, and shown to agents.
 RUBRIC = {
@@ -29,7 +29,7 @@ RUBRIC = {
 BANNED_CAP = 30          # a reply with a banned or must-not-say phrase scores at most this
 # What a reply advises and states (assistant/advice.py, kb/rules/advice.yaml), whatever words it uses:
 UNSAFE_CAP = 25          # advising a must-not-do action (坐电梯, 开抽油烟机…): fails hard, below 40 by design
-WRONG_FACT_CAP = 55      # a wrong time promise or a contradiction of policy: below the pass mark of 60; the
+WRONG_FACT_CAP = 55      # a wrong time promise or a contradiction of policy: below the pass mark (60); the
                          # time-limit line (wrong promise) or the contradicted must-say point is lost as well
 # Sentences, not lists: the must-say points pasted with few words of one's own, or a string of keywords, is not a
 # reply to a person. Such an answer earns half the must-say points, no element points, and at most SALAD_CAP.
@@ -207,8 +207,8 @@ class Grader:
                 feedback.append(f"{label}应为「{want}」，你选了「{got}」。")
         checks = self._check_points(list(exp.must_say), answer.reply) if answer.reply.strip() else [
             PointCheck(p, "", 0.0, False) for p in exp.must_say]
-        situations = ("emergency",) if exp.urgency == Urgency.LEVEL_1 else (
-            ("complaint",) if exp.category.value == "投诉" else ("repair",))
+        situations = (Situation.EMERGENCY,) if exp.urgency == Urgency.LEVEL_1 else (
+            (Situation.COMPLAINT,) if exp.category is Category.COMPLAINT else (Situation.REPAIR,))
         lint = self._linter.run(answer.reply, situations=situations, case=self.case(scenario))
         unsafe = [f for f in lint.findings if f.kind == AdviceKind.UNSAFE.value]
         promises = [f for f in lint.findings if f.kind == AdviceKind.WRONG_PROMISE.value]
@@ -292,7 +292,23 @@ class Grader:
         return ItemGrade(scenario.id, round(score, 1), parts, tuple(checks), tuple(violations), tuple(feedback))
 
 
-def draw(kb: KnowledgeBase, *, count: int, difficulty: str | None = None, seed: int | None = None) -> list[Scenario]:
+PASS_SCORE = "ops.quiz_pass_score"  # the kb value an answer's score must reach to pass
+
+
+def pass_score(kb: KnowledgeBase) -> float:
+    """The score an answer must reach to pass (kb value ``ops.quiz_pass_score``; the caps above sit below it).
+
+    Raises:
+        KeyError: The KB does not define the value (kb/content/values/ops.yaml).
+    """
+    value = kb.values.get(PASS_SCORE)
+    if value is None:
+        raise KeyError(f"the KB defines no {PASS_SCORE} (kb/content/values/ops.yaml)")
+    return float(str(value.value))
+
+
+def draw(kb: KnowledgeBase, *, count: int, difficulty: Difficulty | None = None,
+         seed: int | None = None) -> list[Scenario]:
     """``count`` random scenarios (optionally of one difficulty)."""
     pool = [s for s in kb.scenarios if difficulty in (None, s.difficulty)]
     if count > len(pool):

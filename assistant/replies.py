@@ -14,9 +14,7 @@ from opencc import OpenCC
 from assistant.advice import AdviceChecker, AdviceKind, CaseAdvice, TimeLimit
 from assistant.sla import deadlines_for
 from kb.load import Clause, Rules
-from kb.schema import Category, Urgency
-
-Situation = str  # "repair" | "complaint" | "emergency" | "first_contact" | "any"
+from kb.schema import Category, Situation, Urgency
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +98,7 @@ class ReplyLinter:
                 return f"{ref}：{clause.text[:160]}"
         return ""
 
-    def run(self, text: str, *, situations: tuple[Situation, ...] = ("any",), case: CaseAdvice | None = None,
+    def run(self, text: str, *, situations: tuple[Situation, ...] = (Situation.ANY,), case: CaseAdvice | None = None,
             urgency: Urgency | None = None, category: Category | None = None) -> LintResult:
         """Find unsafe advice, wrong promises, policy contradictions, banned phrases and missing elements.
 
@@ -118,7 +116,7 @@ class ReplyLinter:
         original, text = text, self.simplified(text)
         case = case or CaseAdvice()
         limit = case.limit
-        level = urgency or (Urgency.LEVEL_1 if "emergency" in situations else None)
+        level = urgency or (Urgency.LEVEL_1 if Situation.EMERGENCY in situations else None)
         if limit is None and level is not None and level in CHECKED_PROMISE_LEVELS:
             limit = self.level_limit(level, category)
         advice = self._advice.run(text, CaseAdvice(self.simplified(case.context), limit, case.must_not_do,
@@ -146,7 +144,7 @@ class ReplyLinter:
                                             tuple(phrase.basis)))
         wanted = set(situations)
         for el in self._elements:
-            if not (wanted & set(el.situations)) and "any" not in el.situations:
+            if not (wanted & set(el.situations)) and Situation.ANY not in el.situations:
                 continue
             if not any(c in text for c in el.cues):
                 findings.append(Finding(f"missing:{el.name}", "missing", "", 0, 0, f"缺少「{el.label}」",

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.errors import RetrievalError
 from assistant.grounding import ground
 from assistant.settings import RetrievalSettings
-from assistant.types import Filters, Hit, Retrieval
+from assistant.types import Filters, Hit, Retrieval, RetrievalMode
 from ingest.embed import Embedder, Vectors
 from ingest.index import KBIndex
 from ingest.tokens import TextNormalizer
@@ -47,8 +48,13 @@ class HybridRetriever:
 
     @property
     def embedder(self) -> Embedder:
-        """The embedding model the retriever queries with (the eval reuses it)."""
+        """The embedding model the retriever queries with (the quiz grader, curation and the eval reuse it)."""
         return self._embedder
+
+    @property
+    def index_dir(self) -> Path:
+        """The index root whose ``current`` version this retriever serves."""
+        return self._index_dir
 
     def normalize(self, text: str) -> str:
         """The text as retrieval reads it (NFKC, simplified script, lower case)."""
@@ -94,7 +100,7 @@ class HybridRetriever:
         top_k: int | None = None,
         filters: Filters | None = None,
         today: date | None = None,
-        mode: str = "hybrid",
+        mode: RetrievalMode = RetrievalMode.HYBRID,
     ) -> Retrieval:
         """Retrieve the best chunks for ``query``.
 
@@ -107,7 +113,11 @@ class HybridRetriever:
 
         Returns:
             The ranked hits and whether the best one clears the score floor.
+
+        Raises:
+            RetrievalError: ``mode`` is not a ``RetrievalMode`` (a typo never silently returns nothing).
         """
+        mode = _mode(mode)
         s = self.settings
         k = top_k or s.top_k
         filters = filters or Filters()
@@ -120,7 +130,7 @@ class HybridRetriever:
             return Retrieval(query, (), False, 0.0, timings, reason="no words to search for")
 
         dense: dict[int, float] = {}
-        if mode in ("hybrid", "dense"):
+        if mode is not RetrievalMode.BM25:
             vec = self._embedder.embed_queries([text])[0]
             t1 = time.perf_counter()
             timings["embed_ms"] = (t1 - t0) * 1000
@@ -128,7 +138,7 @@ class HybridRetriever:
             timings["dense_ms"] = (time.perf_counter() - t1) * 1000
         t2 = time.perf_counter()
         sparse_all = np.zeros(len(index.chunks), dtype=np.float32)
-        if mode in ("hybrid", "bm25"):
+        if mode is not RetrievalMode.DENSE:
             tokens = index.segmenter(index.segmenter.lexicon.expand(text))
             sparse_all = index.sparse(tokens)
         timings["bm25_ms"] = (time.perf_counter() - t2) * 1000
@@ -141,13 +151,14 @@ class HybridRetriever:
         sparse_rank = [int(r) for r in top_sparse if sparse_all[r] > 0 and allowed(int(r))]
 
         fused: dict[int, float] = {}
-        if mode in ("hybrid", "dense"):
+        if mode is not RetrievalMode.BM25:
             for rank, row in enumerate(dense_rank):
                 fused[row] = fused.get(row, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        if mode in ("hybrid", "bm25"):
+        if mode is not RetrievalMode.DENSE:
             for rank, row in enumerate(sparse_rank):
                 fused[row] = fused.get(row, 0.0) + s.sparse_weight / (s.rrf_k + rank + 1)
-        best_possible = ((s.dense_weight if mode != "bm25" else 0) + (s.sparse_weight if mode != "dense" else 0)) / (
+        best_possible = ((s.dense_weight if mode is not RetrievalMode.BM25 else 0)
+                         + (s.sparse_weight if mode is not RetrievalMode.DENSE else 0)) / (
             s.rrf_k + 1
         )
         ordered = sorted(fused.items(), key=lambda kv: -kv[1])
@@ -166,7 +177,7 @@ class HybridRetriever:
                 break
         best_dense = max((dense[r] for r in dense_rank[:1]), default=0.0)
         curated = next((r for r in dense_rank if index.chunks[r].kind == "curated"), None)
-        if curated is not None and mode != "bm25" and dense[curated] >= s.curated_min_score:
+        if curated is not None and mode is not RetrievalMode.BM25 and dense[curated] >= s.curated_min_score:
             # an answer an agent wrote and an admin approved for this very question: it goes first, as written
             chunk = index.chunks[curated]
             top = Hit(chunk, round(fused.get(curated, 0.0) / best_possible, 4), round(dense[curated], 4),
@@ -179,7 +190,7 @@ class HybridRetriever:
         best_sparse = hits[0].sparse if hits else 0.0
         if not hits:
             found, reason = False, "nothing retrieved (no entry passes the filters)"
-        elif mode == "bm25":
+        elif mode is RetrievalMode.BM25:
             found, reason = True, f"BM25 only: best word match {best_sparse:.1f}"
         else:
             # Calibrated on the eval's dev split (in-KB vs out-of-KB questions): e5 cosines are high
@@ -187,7 +198,7 @@ class HybridRetriever:
             found = best_dense >= s.min_score or (best_dense >= s.min_score_with_terms and best_sparse >= s.min_bm25)
             reason = _floor_reason(best_dense, best_sparse, found, s)
         grounding = None
-        if found and s.grounding and mode != "bm25":
+        if found and s.grounding and mode is not RetrievalMode.BM25:
             # A close cosine is not enough: the entry must speak about what the question asks
             entry = hits[0].chunk.entry_id
             grounding = ground(text, entry, index.entry_text(entry), index.segmenter,
@@ -196,6 +207,15 @@ class HybridRetriever:
             reason = f"{reason}; {grounding.reason}"
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return Retrieval(query, tuple(hits), found, round(best_dense, 4), timings, grounding, reason)
+
+
+def _mode(mode: str) -> RetrievalMode:
+    """``mode`` as a ``RetrievalMode``; a plain string is accepted when it names one."""
+    try:
+        return RetrievalMode(mode)
+    except ValueError as exc:
+        known = ", ".join(m.value for m in RetrievalMode)
+        raise RetrievalError(f"retrieval mode must be one of {known}, not {mode!r}") from exc
 
 
 def _floor_reason(best_dense: float, best_sparse: float, found: bool, s: RetrievalSettings) -> str:
@@ -227,7 +247,7 @@ class IndexWatcher:
 
     def check(self) -> bool:
         """One poll; True when a newer index was loaded."""
-        target = (self._retriever._index_dir / "current").resolve()
+        target = (self._retriever.index_dir / "current").resolve()
         if target == self._failed:
             return False
         try:

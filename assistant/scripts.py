@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kb.schema import Category, ReplyScript, ScriptScenario, TriggerKind, Urgency
+from kb.schema import Category, ReplyScript, SampleValue, ScriptScenario, TriggerKind, Urgency
 
 _SLOT = re.compile(r"\{([a-z_]+)\}")
 # Tags that make a script a variant of another: a one-sentence version (简短), a warmer wording (体贴), or the
@@ -29,16 +29,16 @@ DEFAULTS = {
     "department": "责任部门",
     "ticket_no": "（提交后生成）",
     "agent_name": "",
-    "company": "示例物业",
     "deadline": "承诺时限",
     "sla_text": "我们会尽快处理",
     "callback_time": "约定时间",
     "delay_reason": "现场情况复杂",
     "new_deadline": "新的承诺时间",
     "missing_field": "相关信息",
-    "hotline": "客服热线",
     "contact_sla": "会尽快",
 }
+# The company's own slots come from the kb values (kb/content/values/ops.yaml), never from code.
+COMPANY_SLOTS = {"company": "company.name", "hotline": "company.hotline"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,14 @@ def fits(script: ReplyScript, ctx: ScriptContext) -> bool:
     return not w.hazard or any(t and t.lower() in text for t in script.tags)
 
 
-def render(script: ReplyScript, values: dict[str, str]) -> str:
-    """Fill a script's ``{slots}``; a slot with no value gets a neutral default."""
+def company_slots(values: Mapping[str, SampleValue]) -> dict[str, str]:
+    """``{company}`` and ``{hotline}`` filled from the kb values (an undefined value fills nothing)."""
+    return {slot: str(values[key].value) if key in values else "" for slot, key in COMPANY_SLOTS.items()}
+
+
+def render(script: ReplyScript, values: Mapping[str, str]) -> str:
+    """Fill a script's ``{slots}``; a slot with no value gets a neutral default (the company's come from
+    ``company_slots``)."""
     return _SLOT.sub(lambda m: values.get(m.group(1)) or DEFAULTS.get(m.group(1), ""), script.text)
 
 

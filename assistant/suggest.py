@@ -28,13 +28,22 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from assistant.advice import CaseAdvice
-from assistant.replies import LintResult, ReplyLinter, Situation
-from assistant.scripts import GENERAL_TAG, SHORT_TAG, VARIANT_TAGS, WARM_TAG, ScriptContext, candidates, fill
+from assistant.replies import LintResult, ReplyLinter
+from assistant.scripts import (
+    GENERAL_TAG,
+    SHORT_TAG,
+    VARIANT_TAGS,
+    WARM_TAG,
+    ScriptContext,
+    candidates,
+    company_slots,
+    fill,
+)
 from assistant.sla import contact_words, due_words, local_zone, sla_text
 from assistant.store.tables import Ticket
 from ingest.tokens import TextNormalizer
 from kb.load import KnowledgeBase
-from kb.schema import Category, ReplyScript, ScriptScenario, TriggerKind, Urgency
+from kb.schema import Category, ReplyScript, ScriptScenario, Situation, TriggerKind, Urgency
 
 __all__ = ["CaseFacts", "Style", "Suggestion", "agent_name_of", "case_facts", "situations_for", "suggest"]
 
@@ -182,10 +191,10 @@ def case_facts(ticket: Ticket, *, issue: str = "", agent_name: str = "", said: S
 def situations_for(facts: CaseFacts) -> tuple[Situation, ...]:
     """The element sets a reply to this case must satisfy."""
     if facts.urgency == Urgency.LEVEL_1:
-        return ("emergency",)
+        return (Situation.EMERGENCY,)
     if facts.complaint:
-        return ("complaint",)
-    return ("repair",)
+        return (Situation.COMPLAINT,)
+    return (Situation.REPAIR,)
 
 
 def _repeats(text: str, before: str) -> bool:
@@ -216,13 +225,10 @@ def _values(kb: KnowledgeBase, facts: CaseFacts) -> dict[str, str]:
         level = next(lv for lv in kb.rules.urgency.levels if lv.level == facts.urgency)
         if facts.deadline is not None and facts.deadline < facts.contact_due:  # a level-2 complaint: 2 hours
             first, contact_minutes = facts.deadline, level.sla_minutes
-    company = kb.values.get("company.name")
-    hotline = kb.values.get("company.hotline")
     contact_sla = contact_words(contact_minutes) if facts.complaint else ""
-    raw = {"resident_name": facts.resident_name, "address": facts.address, "phone": facts.phone,
-           "issue": facts.issue, "department": facts.department, "ticket_no": facts.ticket_no,
-           "agent_name": facts.agent_name, "company": str(company.value) if company else "",
-           "hotline": str(hotline.value) if hotline else "", "sla_text": sla_text(kb.rules, facts.urgency),
+    raw = {**company_slots(kb.values), "resident_name": facts.resident_name, "address": facts.address,
+           "phone": facts.phone, "issue": facts.issue, "department": facts.department, "ticket_no": facts.ticket_no,
+           "agent_name": facts.agent_name, "sla_text": sla_text(kb.rules, facts.urgency),
            "deadline": when(first), "callback_time": when(then), "contact_sla": contact_sla}
     return {k: _clean(v) for k, v in raw.items()}
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, tzinfo
 
 from assistant.conversation import TicketView
-from assistant.scripts import render
+from assistant.scripts import company_slots, render
 from assistant.sla import local_zone
 from assistant.tickets import TicketStatus
 from kb.load import KnowledgeBase
@@ -35,6 +35,7 @@ class TurnReplies:
     def __init__(self, kb: KnowledgeBase) -> None:
         self._scripts: dict[str, ReplyScript] = {
             s.tags[0]: s for s in kb.scripts if s.scenario is ScriptScenario.CHAT and s.tags}
+        self._company = company_slots(kb.values)
         hours = kb.values.get("chat.agent_hours")
         callback = kb.values.get("chat.agent_callback")
         self.hours = str(hours.value) if hours else "08:00-22:00"
@@ -51,7 +52,7 @@ class TurnReplies:
         script = self._scripts.get(use)
         if script is None:
             raise KeyError(f"no chat script tagged {use!r} in kb/content/scripts/chat.yaml")
-        return render(script, values)
+        return render(script, {**self._company, **values})
 
     def agents_on_duty(self, now: datetime) -> bool:
         """Whether ``now`` (local time) falls in the agents' hours (``chat.agent_hours``)."""

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from ingest.chunk import Chunk
 
 if TYPE_CHECKING:
     from assistant.grounding import Grounding
+
+
+class RetrievalMode(StrEnum):
+    """Which signals rank the chunks: both fused (the product), or one alone (the eval's baselines)."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
 
 
 @dataclass(frozen=True, slots=True)

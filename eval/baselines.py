@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.retrieve import HybridRetriever
-from assistant.types import Filters
+from assistant.types import Filters, RetrievalMode
 from ingest.chunk import Chunk
 from kb.load import Rules
 from kb.schema import Category
@@ -24,8 +24,8 @@ class Ranked:
 class RetrieverMode:
     """The project's own index queried with one signal only (``dense`` or ``bm25``)."""
 
-    def __init__(self, retriever: HybridRetriever, mode: str) -> None:
-        self.name = f"{mode}-only"
+    def __init__(self, retriever: HybridRetriever, mode: RetrievalMode) -> None:
+        self.name = f"{mode.value}-only"
         self._retriever = retriever
         self._mode = mode
 
@@ -33,7 +33,7 @@ class RetrieverMode:
         """Rank with one signal; answer with the top chunk."""
         # the company's KB, as a resident of no community sees it (communities' own documents left out, like wuye's)
         r = self._retriever.run(text, top_k=k, mode=self._mode, filters=Filters(scoped=True))
-        found = r.found if self._mode == "dense" else bool(r.hits)
+        found = r.found if self._mode is RetrievalMode.DENSE else bool(r.hits)
         answer = r.hits[0].chunk.text if r.hits else ""
         return Ranked(tuple(h.citation for h in r.hits), answer, found)
 

@@ -1,4 +1,5 @@
-"""`make bench`: ingest, query path, load, memory and vector search, in one run so ratios compare like with like.
+"""`make bench` (`wuye bench`): ingest, query path, load, memory and vector search, in one run so ratios compare
+like with like.
 
 Sections (skip any with ``BENCH_SKIP=ingest,query,load,memory,ann``):
 
@@ -27,7 +28,6 @@ import math
 import os
 import platform
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from api.settings import Settings, get_settings
+from assistant.settings import AssistantSettings
 from eval.baselines import PlainLangChain
 from eval.bench_ann import AnnReport, run_ann
 from eval.bench_load import LoadResult, run_load
@@ -49,8 +49,9 @@ from eval.bench_texts import distinct_texts
 from eval.datasets import Question, load
 from ingest.chunk import Chunk
 from ingest.corpus import collect
-from ingest.embed import SentenceTransformerEmbedder
+from ingest.embed import Embedder, build_embedder
 from ingest.index import index_status
+from ingest.settings import IngestSettings
 
 SECTIONS = ("ingest", "query", "load", "memory", "ann")
 LOAD_CLIENTS = (1, 4, 16, 64)
@@ -108,11 +109,10 @@ def _machine() -> dict[str, Any]:
             "faiss_threads": faiss.omp_get_max_threads(), "python": platform.python_version()}
 
 
-def _raw_encoder(settings: Settings) -> Callable[[list[str]], object]:
+def _raw_encoder(s: IngestSettings) -> Callable[[list[str]], object]:
     """The ceiling: the bare model's ``encode`` with the prompt and batch size ingest uses."""
     from sentence_transformers import SentenceTransformer
 
-    s = settings.ingest
     model = SentenceTransformer(s.embedding_model, device="cpu", local_files_only=True)
     return lambda texts: model.encode(texts, prompt=s.passage_prompt, batch_size=s.batch_size,
                                       normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
@@ -123,7 +123,7 @@ def _is_built(tier: Tier) -> bool:
     return bool(status.get("built")) and status.get("n_chunks") == len(tier.chunks)
 
 
-def _ingest(tiers: list[Tier], settings: Settings, embedder: SentenceTransformerEmbedder, cfg: BenchConfig,
+def _ingest(tiers: list[Tier], settings: IngestSettings, embedder: Embedder, cfg: BenchConfig,
             lexicon: Any) -> list[IngestResult]:
     """Measure every tier's ingest (or, with ingest skipped, build only the missing indexes, unmeasured)."""
     out: list[IngestResult] = []
@@ -132,10 +132,10 @@ def _ingest(tiers: list[Tier], settings: Settings, embedder: SentenceTransformer
         if raw is None:
             if not _is_built(tier):
                 progress(f"ingest {tier.label}: building {tier.index_dir} (unmeasured: ingest is skipped)")
-                build_index(tier.chunks, tier.index_dir, settings.ingest, embedder, lexicon, progress=True)
+                build_index(tier.chunks, tier.index_dir, settings, embedder, lexicon, progress=True)
             continue
         progress(f"ingest {tier.label}: {len(tier.chunks):,} chunks, raw encode then full build")
-        result = measure_ingest(tier.label, tier.chunks, tier.index_dir, settings.ingest, embedder, lexicon, raw,
+        result = measure_ingest(tier.label, tier.chunks, tier.index_dir, settings, embedder, lexicon, raw,
                                 raw_sample=cfg.raw_sample, progress=len(tier.chunks) > 5000)
         progress(f"ingest {tier.label}: {result.ingest_vectors_per_s} vectors/s vs raw {result.raw_vectors_per_s} "
                  f"({result.ratio_to_raw:.2f}) in {result.ingest_seconds}s")
@@ -143,7 +143,8 @@ def _ingest(tiers: list[Tier], settings: Settings, embedder: SentenceTransformer
     return out
 
 
-def _query(tiers: list[Tier], settings: Settings, model_id: str, questions: list[str], warmup: list[str],
+def _query(tiers: list[Tier], ingest: IngestSettings, assistant: AssistantSettings, model_id: str,
+           questions: list[str], warmup: list[str],
            cfg: BenchConfig, work_dir: Path) -> list[TierQuery]:
     out: list[TierQuery] = []
     shared: dict[str, Any] = {}
@@ -151,22 +152,22 @@ def _query(tiers: list[Tier], settings: Settings, model_id: str, questions: list
     def store_for(tier: Tier) -> Callable[[], tuple[Any, str]]:
         def build() -> tuple[Any, str]:
             if tier.label == "1k":
-                plain = PlainLangChain(Path(settings.ingest.embedding_model), tier.chunks)
+                plain = PlainLangChain(Path(ingest.embedding_model), tier.chunks)
                 shared["embeddings"] = plain.store.embedding_function
                 return plain.store, "from_documents"
             if "embeddings" not in shared:
                 from langchain_huggingface import HuggingFaceEmbeddings
 
                 shared["embeddings"] = HuggingFaceEmbeddings(
-                    model_name=settings.ingest.embedding_model, model_kwargs={"device": "cpu"},
+                    model_name=ingest.embedding_model, model_kwargs={"device": "cpu"},
                     encode_kwargs={"normalize_embeddings": True})
             return langchain_from_index(tier.index_dir, model_id, shared["embeddings"]), "from_embeddings"
         return build
 
     for tier in tiers:
         t0 = time.perf_counter()
-        out.append(run_tier(tier.label, tier.chunks, tier.index_dir, ingest=settings.ingest,
-                            assistant=settings.assistant, questions=questions, n=cfg.questions, warmup=warmup,
+        out.append(run_tier(tier.label, tier.chunks, tier.index_dir, ingest=ingest,
+                            assistant=assistant, questions=questions, n=cfg.questions, warmup=warmup,
                             work_dir=work_dir,
                             database_url=cfg.database_url,
                             langchain_store=store_for(tier) if "query" not in cfg.skip else None,
@@ -176,15 +177,15 @@ def _query(tiers: list[Tier], settings: Settings, model_id: str, questions: list
     return out
 
 
-def _load(tier: Tier, settings: Settings, questions: list[str], warmup: list[str], cfg: BenchConfig,
+def _load(tier: Tier, settings: IngestSettings, questions: list[str], warmup: list[str], cfg: BenchConfig,
           work_dir: Path) -> tuple[list[LoadResult], dict[str, Memory]]:
     results: list[LoadResult] = []
     memory: dict[str, Memory] = {}
     for workers in LOAD_WORKERS:
         label = f"{workers} worker{'s' if workers > 1 else ''}"
         progress(f"load: starting the server with {label} on {tier.index_dir}")
-        with BenchServer(tier.index_dir, work_dir=work_dir, model=settings.ingest.embedding_model,
-                         kb_root=settings.ingest.kb_root, workers=workers, database_url=cfg.database_url) as srv:
+        with BenchServer(tier.index_dir, work_dir=work_dir, model=settings.embedding_model,
+                         kb_root=settings.kb_root, workers=workers, database_url=cfg.database_url) as srv:
             headers = srv.login()
             # concurrent warm-up so every worker process gets its share of first-use costs
             run_load(srv.base_url, headers, warmup, clients=2 * workers, total=len(warmup) * workers,
@@ -206,10 +207,10 @@ def _ann(real: Tier, queries: Any, cfg: BenchConfig) -> AnnReport:
                    search_threads=cfg.ann_threads)
 
 
-def main(out_dir: Path = Path("var/bench")) -> BenchResult:
+def main(ingest_settings: IngestSettings, assistant_settings: AssistantSettings,
+         out_dir: Path = Path("var/bench")) -> BenchResult:
     """Run every section not skipped, print the Markdown report, write ``bench.json`` and ``bench.md``."""
     cfg = BenchConfig.from_env()
-    settings = get_settings()
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir / "servers"
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -217,7 +218,7 @@ def main(out_dir: Path = Path("var/bench")) -> BenchResult:
     whole = Stopwatch()
     progress(f"config {cfg}")
 
-    corpus = collect(settings.ingest)
+    corpus = collect(ingest_settings)
     real = list(corpus.chunks)
     questions = [q.text for q in load("questions.jsonl", Question, split="dev")]
     warmup = [q.text for q in load("questions.jsonl", Question, split="test")][: cfg.warmup]
@@ -225,28 +226,27 @@ def main(out_dir: Path = Path("var/bench")) -> BenchResult:
     tiers += [Tier(_label(n), synthetic_kb(real, n), out_dir / f"kb-{n}") for n in cfg.sizes]
     load_tier = min(tiers, key=lambda t: abs(math.log(len(t.chunks) / 10_000)))
     load_label = f"{load_tier.label} ({len(load_tier.chunks):,} chunks)"
-    embedder = SentenceTransformerEmbedder(settings.ingest.embedding_model, query_prompt=settings.ingest.query_prompt,
-                                           passage_prompt=settings.ingest.passage_prompt,
-                                           batch_size=settings.ingest.batch_size)
+    embedder = build_embedder(ingest_settings)
     embedder.warm_up()
 
     needed = tiers if {"ingest", "query", "memory"} - cfg.skip else [load_tier] if "load" not in cfg.skip else []
     if "ann" not in cfg.skip and all(t is not tiers[0] for t in needed):
         needed = [tiers[0], *needed]
     clock = Stopwatch()
-    ingest = _ingest(needed, settings, embedder, cfg, corpus.lexicon)
+    ingest = _ingest(needed, ingest_settings, embedder, cfg, corpus.lexicon)
     times["ingest" if "ingest" not in cfg.skip else "index builds"] = clock.stop()
 
     query: list[TierQuery] = []
     if {"query", "memory"} - cfg.skip:
         clock = Stopwatch()
-        query = _query(tiers, settings, embedder.model_id, questions, warmup, cfg, work_dir)
+        query = _query(tiers, ingest_settings, assistant_settings, embedder.model_id, questions, warmup, cfg,
+                       work_dir)
         times["query+memory"] = clock.stop()
     load_results: list[LoadResult] = []
     load_memory: dict[str, Memory] = {}
     if "load" not in cfg.skip:
         clock = Stopwatch()
-        load_results, load_memory = _load(load_tier, settings, questions, warmup, cfg, work_dir)
+        load_results, load_memory = _load(load_tier, ingest_settings, questions, warmup, cfg, work_dir)
         times["load"] = clock.stop()
     ann = None
     if "ann" not in cfg.skip:
@@ -274,7 +274,3 @@ def main(out_dir: Path = Path("var/bench")) -> BenchResult:
     (out_dir / "bench.md").write_text(report, encoding="utf-8")
     print(report)
     return result
-
-
-if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("var/bench"))

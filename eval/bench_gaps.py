@@ -1,7 +1,7 @@
 """Gap report figures: clustering quality on the KB's own paraphrase groups, clustering time for N questions, and a
 gap report from replaying the eval's out-of-KB and failed questions through the assistant.
 
-    python -m eval.bench_gaps [--n 10000] [--repeats 5] [--out var/bench] [--skip calibrate,timing,replay]
+    wuye bench-gaps [--n 10000] [--repeats 5] [--out var/bench] [--skip calibrate,timing,replay]
 
 - calibrate: every FAQ's question and paraphrases are one true group (326 groups, 1,370 wordings); pairwise
   precision / recall / F1 of both methods at several cosine thresholds (how GapSettings.threshold was chosen).
@@ -16,7 +16,6 @@ gap report from replaying the eval's out-of-KB and failed questions through the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -140,33 +139,29 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Run the sections asked for and write the results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("var/bench"))
-    parser.add_argument("--skip", default="", help="comma-separated: calibrate, timing, replay")
-    args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
-    from api.settings import get_settings
+SECTIONS = ("calibrate", "timing", "replay")
 
-    settings = get_settings()
-    service = AssistantService.from_settings(settings.ingest, settings.assistant)
-    service.warm_up()
+
+def run(service: AssistantService, *, n: int = 10_000, repeats: int = 5, out: Path = Path("var/bench"),
+        skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Run the sections not skipped with a warmed service; write ``gaps.json`` and ``gaps.md`` under ``out``.
+
+    Raises:
+        ValueError: ``skip`` names a section that does not exist.
+    """
+    unknown = skip - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"--skip: unknown section(s) {sorted(unknown)}; known: {', '.join(SECTIONS)}")
     reporter = GapReporter(service.kb, service.retriever, GapSettings())
     result: dict[str, Any] = {}
     if "calibrate" not in skip:
         result["calibrate"] = calibrate(service, reporter)
     if "timing" not in skip:
-        result["timing"] = timing(reporter, args.n, args.repeats, service)
+        result["timing"] = timing(reporter, n, repeats, service)
     if "replay" not in skip:
         result["replay"], result["replay_counts"] = replay(service, reporter)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gaps.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    (args.out / "gaps.md").write_text(_markdown(result), encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gaps.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "gaps.md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result))
-
-
-if __name__ == "__main__":
-    main()
+    return result

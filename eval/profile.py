@@ -1,14 +1,12 @@
-"""`python -m eval.profile`: where the time of in-process ``AssistantService.handle`` calls goes (pyinstrument).
+"""`wuye profile`: where the time of in-process ``AssistantService.handle`` calls goes (pyinstrument).
 
-Runs ``--n`` distinct wordings of the dev questions through the service built from the configured
-settings (index, model), after a warm-up with test-split questions, under pyinstrument; writes
-``profile.html`` and ``summary.txt`` to ``--out`` and prints the 15 hottest functions by self time
-and by cumulative time.
+Runs ``n`` distinct wordings of the dev questions through a warmed service (the one `wuye` builds from the
+configured settings), after a warm-up with test-split questions, under pyinstrument; writes ``profile.html``
+and ``summary.txt`` to ``out`` and prints the 15 hottest functions by self time and by cumulative time.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,7 +15,6 @@ from pathlib import Path
 from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 
-from api.settings import get_settings
 from assistant.service import AssistantService
 from eval.bench_texts import distinct_texts
 from eval.datasets import Question, load
@@ -49,23 +46,15 @@ def _table(title: str, rows: Sequence[tuple[str, float]], whole: float) -> list[
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> str:
-    """Profile ``--n`` handle calls; return (and print) the text summary."""
-    parser = argparse.ArgumentParser(prog="python -m eval.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="handle calls to profile (dev questions, cycled)")
-    parser.add_argument("--out", type=Path, default=Path("var/bench/profile"), help="folder for the HTML profile")
-    parser.add_argument("--interval", type=float, default=0.001, help="sampling interval in seconds")
-    args = parser.parse_args(argv)
-
-    settings = get_settings()
-    service = AssistantService.from_settings(settings.ingest, settings.assistant)
-    service.warm_up()
+def profile(service: AssistantService, *, n: int = 200, out: Path = Path("var/bench/profile"),
+            interval: float = 0.001) -> str:
+    """Profile ``n`` handle calls of a warmed service; return (and print) the text summary."""
     for text in [q.text for q in load("questions.jsonl", Question, split="test")][:50]:
         service.handle(text)  # warm-up: torch builds kernels per input length on first use
     # distinct texts: the query-embedding cache must not answer a profiled call
-    batch = distinct_texts([q.text for q in load("questions.jsonl", Question, split="dev")], args.n)
+    batch = distinct_texts([q.text for q in load("questions.jsonl", Question, split="dev")], n)
 
-    profiler = Profiler(interval=args.interval)
+    profiler = Profiler(interval=interval)
     t0 = time.perf_counter()
     profiler.start()
     for text in batch:
@@ -73,22 +62,18 @@ def main(argv: Sequence[str] | None = None) -> str:
     profiler.stop()
     wall = time.perf_counter() - t0
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "profile.html").write_text(profiler.output_html(), encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "profile.html").write_text(profiler.output_html(), encoding="utf-8")
     root = profiler.last_session.root_frame() if profiler.last_session else None
     if root is None:
-        raise SystemExit("pyinstrument recorded no samples")
+        raise RuntimeError("pyinstrument recorded no samples")
     by_self, by_total = hottest(root)
-    lines = [f"{args.n} AssistantService.handle calls in {wall:.2f}s ({wall / args.n * 1000:.1f} ms each), "
-             f"index {settings.ingest.index_dir}", ""]
+    lines = [f"{n} AssistantService.handle calls in {wall:.2f}s ({wall / n * 1000:.1f} ms each), "
+             f"index {service.retriever.index_dir}", ""]
     lines += _table(f"Top {TOP} by self time", by_self, root.time) + [""]
     lines += _table(f"Top {TOP} by cumulative time", by_total, root.time)
-    lines += ["", f"HTML profile: {args.out / 'profile.html'}"]
+    lines += ["", f"HTML profile: {out / 'profile.html'}"]
     summary = "\n".join(lines)
-    (args.out / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    (out / "summary.txt").write_text(summary + "\n", encoding="utf-8")
     print(summary)
     return summary
-
-
-if __name__ == "__main__":
-    main()

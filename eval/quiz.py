@@ -22,6 +22,7 @@ from eval import metrics as m
 from eval.datasets import QuizReply, Split, load
 from ingest.embed import Embedder
 from kb.load import KnowledgeBase
+from kb.schema import Situation
 
 # A trainer's ordering of the classes (higher is better), for the rank correlation with the grader's scores.
 RANK = {"good": 4, "negated": 4, "mediocre": 3, "wrong_promise": 1, "contradiction": 1, "salad": 1,
@@ -146,7 +147,7 @@ def score_quiz(kb: KnowledgeBase, embedder: Embedder, items: list[QuizReply]) ->
         e = s.expected
         grade = grader.grade(s, QuizAnswer(e.category.value, int(e.urgency), e.department, e.time_limit_minutes,
                                            item.reply, 60))
-        lint = linter.run(item.reply, situations=("any",), case=grader.case(s))
+        lint = linter.run(item.reply, situations=(Situation.ANY,), case=grader.case(s))
         kinds = {f.kind for f in lint.findings} & SAFETY_KINDS
         want = FLAG.get(item.label)
         ok_flag = want.value in kinds if want is not None else not kinds
@@ -170,7 +171,8 @@ def eval_quiz(kb: KnowledgeBase, embedder: Embedder, split: Split | None) -> tup
 
 def quiz_rows(figures: dict[str, Any]) -> list[tuple[str, ...]]:
     """The calibration table: one row per class."""
-    rows = [("class", "n", "trainer grade", "mean", "min", "max", "score target met", "linter as expected")]
+    rows: list[tuple[str, ...]] = [("class", "n", "trainer grade", "mean", "min", "max", "score target met",
+                                    "linter as expected")]
     for label, c in figures.get("per_class", {}).items():
         rows.append((label, str(c["n"]), f"{c['grade']:.1f}", f"{c['mean']:.1f}", f"{c['min']:.1f}",
                      f"{c['max']:.1f}",
@@ -182,7 +184,7 @@ if __name__ == "__main__":  # python -m eval.quiz [--split dev|test]
     import argparse
     import json
 
-    from ingest.embed import SentenceTransformerEmbedder
+    from ingest.embed import build_embedder
     from ingest.settings import IngestSettings
     from kb.load import load_kb
 
@@ -190,8 +192,7 @@ if __name__ == "__main__":  # python -m eval.quiz [--split dev|test]
     parser.add_argument("--split", choices=["dev", "test"], default=None)
     args = parser.parse_args()
     ingest = IngestSettings()
-    embedder = SentenceTransformerEmbedder(ingest.embedding_model, query_prompt=ingest.query_prompt,
-                                           passage_prompt=ingest.passage_prompt)
+    embedder = build_embedder(ingest)
     embedder.warm_up()
     figs, failed = eval_quiz(load_kb(ingest.kb_root), embedder, args.split)
     for row in quiz_rows(figs):

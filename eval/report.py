@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +23,8 @@ def _pct(x: float) -> str:
 
 def summary_rows(r: EvalResult) -> list[tuple[str, ...]]:
     """The headline table: one row per system, project first."""
-    rows = [("system", "R@1", "R@3", "R@5", "MRR", "nDCG@10", "answer acc", "cite prec", "abstain P",
-             "abstain R", "confident wrong")]
+    rows: list[tuple[str, ...]] = [("system", "R@1", "R@3", "R@5", "MRR", "nDCG@10", "answer acc", "cite prec",
+                                    "abstain P", "abstain R", "confident wrong")]
     for name, ret in r.retrieval.items():
         a = r.answers[name]
         rows.append((name, _pct(ret["recall@1"]), _pct(ret["recall@3"]), _pct(ret["recall@5"]), f"{ret['mrr']:.3f}",
@@ -34,7 +35,8 @@ def summary_rows(r: EvalResult) -> list[tuple[str, ...]]:
 
 def triage_rows(r: EvalResult) -> list[tuple[str, ...]]:
     """Triage table: project vs keyword rules."""
-    rows = [("system", "category", "urgency", "department", "L1 recall", "L1 precision", "escal. P", "escal. R")]
+    rows: list[tuple[str, ...]] = [("system", "category", "urgency", "department", "L1 recall", "L1 precision",
+                                    "escal. P", "escal. R")]
     for name, t in r.triage.items():
         rows.append((name, _pct(t["category_accuracy"]), _pct(t["urgency_accuracy"]), _pct(t["department_accuracy"]),
                      _pct(t["level1_recall"]), _pct(t["level1_precision"]), _pct(t["escalation_precision"]),
@@ -44,7 +46,8 @@ def triage_rows(r: EvalResult) -> list[tuple[str, ...]]:
 
 def real_rows(r: EvalResult) -> list[tuple[str, ...]]:
     """The headline table: triage on the real-shaped messages (alternatives accepted), project vs keyword rules."""
-    rows = [("system", "category", "urgency", "L1 recall", "L1 precision", "escal. R", "escal. P")]
+    rows: list[tuple[str, ...]] = [("system", "category", "urgency", "L1 recall", "L1 precision", "escal. R",
+                                    "escal. P")]
     for name, t in r.real.get("triage", {}).items():
         rows.append((name, _pct(t["category_accuracy"]), _pct(t["urgency_accuracy"]), _pct(t["level1_recall"]),
                      _pct(t["level1_precision"]), _pct(t["escalation_recall"]), _pct(t["escalation_precision"])))
@@ -89,7 +92,7 @@ def _quiz_lines(r: EvalResult) -> list[str]:
     return [_quiz_line(name, figures) for name, figures in splits.items()]
 
 
-def _md_table(rows: list[tuple[str, ...]]) -> str:
+def _md_table(rows: Sequence[tuple[str, ...]]) -> str:
     head, *body = rows
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in body]

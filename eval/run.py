@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.service import AssistantService, ConversationState, TicketRequest
 from assistant.tickets import parse_address, parse_name, parse_phone
-from assistant.types import ResidentProfile
+from assistant.types import ResidentProfile, RetrievalMode
 from eval import metrics as m
 from eval.baselines import KeywordTriager, PlainLangChain, Ranked, RetrieverMode
 from eval.datasets import Dialogue, OutOfKB, Question, QuizReply, Split, TriageItem, load
@@ -203,11 +203,11 @@ def eval_triage(service: AssistantService, items: list[TriageItem], result: Eval
         tp = fp = fn = 0
         for it in items:
             gold = getattr(it.fields, fname)
-            got = parse(it.text)
-            if got and gold and got == gold:
+            parsed = parse(it.text)
+            if parsed and gold and parsed == gold:
                 tp += 1
             else:
-                fp += bool(got)
+                fp += bool(parsed)
                 fn += bool(gold)
         p, r, f = m.precision_recall(tp, fp, fn)
         result.fields[fname] = {"precision": p, "recall": r, "f1": f}
@@ -216,7 +216,7 @@ def eval_triage(service: AssistantService, items: list[TriageItem], result: Eval
 def eval_dialogues(service: AssistantService, dialogues: list[Dialogue], result: EvalResult) -> None:
     """Completion rate, mean turns to a complete ticket, and whether the ticket is right."""
     done, correct, turns_needed = 0, 0, []
-    fails = []
+    fails: list[dict[str, Any]] = []
     for d in dialogues:
         state = ConversationState()
         submitted: list[TicketRequest] = []
@@ -315,12 +315,12 @@ def run_eval(service: AssistantService, *, split: Split | None, model_path: Any,
     systems = [_service_system(service)]
     if baselines:
         retriever = service.retriever
-        systems += [_baseline_system(RetrieverMode(retriever, "bm25")),
-                    _baseline_system(RetrieverMode(retriever, "dense")),
+        systems += [_baseline_system(RetrieverMode(retriever, RetrievalMode.BM25)),
+                    _baseline_system(RetrieverMode(retriever, RetrievalMode.DENSE)),
                     _baseline_system(PlainLangChain(model_path, retriever.index.chunks))]
     eval_real(service, split, result, limit=limit)
     quiz_items = cut(load("quiz_replies.jsonl", QuizReply, split=split))
-    result.quiz, result.failures["quiz"] = score_quiz(service.kb, service.retriever._embedder, quiz_items)
+    result.quiz, result.failures["quiz"] = score_quiz(service.kb, service.retriever.embedder, quiz_items)
     result.counts["quiz_replies"] = len(quiz_items)
     eval_questions(systems, questions, ookb, service.kb, result)
     eval_triage(service, triage, result)

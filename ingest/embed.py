@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.errors import ModelError
+from ingest.settings import IngestSettings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -196,3 +197,12 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._encode(texts, self._passage_prompt, progress)
+
+
+def build_embedder(settings: IngestSettings) -> Embedder:
+    """The embedder the settings name: the one place every command, the server and the eval build it.
+
+    Cheap (the model loads in ``warm_up``).
+    """
+    return SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
+                                       passage_prompt=settings.passage_prompt, batch_size=settings.batch_size)

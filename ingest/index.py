@@ -3,7 +3,7 @@
 Layout under the index root::
 
     current -> versions/20261127T120000-ab12cd    symlink swapped atomically when a build completes
-    versions/<id>/manifest.json                    model, dimension, chunker settings, content hashes
+    versions/<id>/manifest.json                    model, dimension, chunker and FAISS settings, content hashes
     versions/<id>/chunks.jsonl                     one Chunk per line
     versions/<id>/vectors.npy, rows.npy            every view's vector and the chunk row it points at
     versions/<id>/view_hashes.json                 hash per vector row, reused by incremental builds
@@ -12,6 +12,8 @@ Layout under the index root::
 
 A build writes a new version folder and only then repoints ``current``; a build that fails or is
 killed leaves the previous version serving. Readers resolve ``current`` once when they load.
+``IndexBuilder.up_to_date`` compares the manifest's ``content_hash`` (every chunk, the lexicon and the index
+settings) and model with what a build would write, so an unchanged KB publishes no new version.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from pydantic import BaseModel, ValidationError
 from ingest.chunk import Chunk
 from ingest.embed import Embedder, Vectors
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
-from ingest.settings import IndexType, IngestSettings
+from ingest.settings import FaissSettings, IndexType, IngestSettings
 from ingest.tokens import Lexicon, Segmenter, TextNormalizer
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class Manifest(BaseModel):
     build_seconds: float
     vectors_embedded: int
     vectors_reused: int
+    faiss: FaissSettings = FaissSettings()  # indexes built before it was recorded used these defaults
+    content_hash: str | None = None  # ``content_hash()`` of the build; None for indexes built before it existed
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,21 @@ def _chunk_from_json(line: str) -> Chunk:
     return Chunk(**d)
 
 
+def content_hash(chunks: Sequence[Chunk], lexicon: Lexicon, settings: IngestSettings) -> str:
+    """One hash of everything a build writes besides the vectors' model: every chunk as stored, the lexicon
+    BM25 tokenises with, the prompts and the index settings. Equal hashes and models mean an identical index.
+    """
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(_chunk_to_json(chunk).encode())
+        h.update(b"\n")
+    h.update(json.dumps([lexicon.terms, lexicon.stopwords, sorted(lexicon.synonyms.items()), lexicon.generic],
+                        ensure_ascii=False).encode())
+    h.update(settings.model_dump_json(include={"query_prompt", "passage_prompt", "max_chunk_chars", "index_type",
+                                               "auto_threshold", "faiss"}).encode())
+    return h.hexdigest()
+
+
 def choose_index_type(setting: IndexType, n_vectors: int, auto_threshold: int) -> IndexType:
     """Resolve ``auto`` by size: exact flat search while it is cheap, HNSW beyond."""
     if setting is not IndexType.AUTO:
@@ -118,21 +137,22 @@ def choose_index_type(setting: IndexType, n_vectors: int, auto_threshold: int) -
     return IndexType.FLAT if n_vectors <= auto_threshold else IndexType.HNSW
 
 
-def build_faiss(vectors: Vectors, index_type: IndexType) -> faiss.Index:
+def build_faiss(vectors: Vectors, index_type: IndexType, params: FaissSettings | None = None) -> faiss.Index:
     """Build an inner-product FAISS index of the given type over unit vectors."""
+    p = params or FaissSettings()
     n, dim = vectors.shape
     index: faiss.Index
     if index_type is IndexType.HNSW:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        index = faiss.IndexHNSWFlat(dim, p.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = p.hnsw_ef_construction
+        index.hnsw.efSearch = p.hnsw_ef_search
     elif index_type is IndexType.IVF:
-        nlist = max(1, min(4096, int(4 * np.sqrt(max(n, 1)))))
+        nlist = max(1, min(p.ivf_max_lists, int(p.ivf_lists_per_sqrt * np.sqrt(max(n, 1)))))
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         if n:
             index.train(vectors)
-        index.nprobe = min(nlist, 24)
+        index.nprobe = min(nlist, p.ivf_nprobe)
     else:
         index = faiss.IndexFlatIP(dim)
     if n:
@@ -243,8 +263,8 @@ class KBIndex:
         if len(chunks) != manifest.n_chunks or faiss_index.ntotal != manifest.n_vectors:
             raise IngestError(
                 f"index under {path} is inconsistent with its manifest; rebuild with `wuye ingest --full`")
-        if isinstance(faiss_index, faiss.IndexHNSW):
-            faiss_index.hnsw.efSearch = 96
+        if isinstance(faiss_index, faiss.IndexHNSW):  # efSearch is not stored in the FAISS file
+            faiss_index.hnsw.efSearch = manifest.faiss.hnsw_ef_search
         return cls(path=path, manifest=manifest, chunks=chunks, rows=rows, faiss_index=faiss_index, bm25=bm25,
                    segmenter=Segmenter(lexicon))
 
@@ -296,6 +316,21 @@ class IndexBuilder:
             log.warning("previous index unreadable (%s): embedding everything", exc)
             return None, {}
         return manifest, {h: vectors[i] for i, h in enumerate(hashes)}
+
+    def up_to_date(self, chunks: Sequence[Chunk]) -> str | None:
+        """The live version when it was built from exactly these chunks, lexicon, settings and model, else None.
+
+        Reads only the manifest: no model is loaded, nothing is embedded.
+        """
+        current = self._settings.index_dir / "current"
+        try:
+            manifest = Manifest.model_validate_json((current.resolve() / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValidationError):
+            return None
+        if (manifest.format_version != FORMAT_VERSION or manifest.model_id != self._embedder.model_id
+                or manifest.content_hash != content_hash(chunks, self._segmenter.lexicon, self._settings)):
+            return None
+        return current.resolve().name
 
     def run(self, chunks: Sequence[Chunk], *, full: bool = False) -> BuildReport:
         """Embed what changed, build FAISS and BM25 into a new version, then swap it live.
@@ -379,6 +414,8 @@ class IndexBuilder:
             build_seconds=round(time.perf_counter() - started, 3),
             vectors_embedded=len(missing),
             vectors_reused=len(view_texts) - len(missing),
+            faiss=self._settings.faiss,
+            content_hash=content_hash(chunks, self._segmenter.lexicon, self._settings),
         )
         (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         tmp.rename(tmp.parent / version)
@@ -414,7 +451,7 @@ class IndexBuilder:
         np.save(folder / "vectors.npy", vectors)
         np.save(folder / "rows.npy", rows)
         (folder / "view_hashes.json").write_text(json.dumps(hashes), encoding="utf-8")
-        faiss.write_index(build_faiss(vectors, index_type), str(folder / "faiss.index"))
+        faiss.write_index(build_faiss(vectors, index_type, self._settings.faiss), str(folder / "faiss.index"))
         lex = self._segmenter.lexicon
         (folder / "lexicon.json").write_text(json.dumps(
             {"terms": lex.terms, "stopwords": lex.stopwords, "synonyms": lex.synonyms, "generic": lex.generic,
@@ -446,4 +483,5 @@ def index_status(root: Path) -> dict[str, Any]:
     if not current.exists():
         return {"built": False, "root": str(root)}
     manifest = Manifest.model_validate_json((current.resolve() / "manifest.json").read_text(encoding="utf-8"))
-    return {"built": True, "version": current.resolve().name, **manifest.model_dump(mode="json", exclude={"entries"})}
+    return {"built": True, "version": current.resolve().name,
+            **manifest.model_dump(mode="json", exclude={"entries"})}

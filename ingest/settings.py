@@ -17,6 +17,21 @@ class IndexType(StrEnum):
     IVF = "ivf"
 
 
+class FaissSettings(BaseModel):
+    """How the approximate FAISS layouts are built and searched (a flat index has no parameters).
+
+    Recorded in the index manifest, so a loaded index searches with the parameters it was built with.
+    """
+
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW: neighbours per node (memory and recall grow with it)")
+    hnsw_ef_construction: int = Field(80, ge=8, le=2048, description="HNSW: candidates kept while building")
+    hnsw_ef_search: int = Field(96, ge=8, le=4096, description="HNSW: candidates kept while searching (recall "
+                                "against speed: the ANN section of `make bench` measures both)")
+    ivf_lists_per_sqrt: float = Field(4.0, gt=0, description="IVF: lists = this × √vectors (at most ivf_max_lists)")
+    ivf_max_lists: int = Field(4096, ge=1, description="IVF: the most inverted lists")
+    ivf_nprobe: int = Field(24, ge=1, description="IVF: lists searched per query")
+
+
 class IngestSettings(BaseModel):
     """Where the KB and the index live, which model embeds, how text is chunked."""
 
@@ -35,5 +50,6 @@ class IngestSettings(BaseModel):
     max_chunk_chars: int = Field(400, gt=50, description="Longer clauses are split at sentence ends")
     index_type: IndexType = Field(IndexType.AUTO, description="flat, hnsw, ivf or auto (flat below auto_threshold)")
     auto_threshold: int = Field(200_000, gt=0, description="Vector count above which `auto` builds HNSW")
+    faiss: FaissSettings = FaissSettings()
     keep_versions: int = Field(2, ge=1, description="Index versions kept on disk (the live one included)")
     progress: bool = Field(True, description="Show a progress bar while embedding")

@@ -428,13 +428,23 @@ class BannedPhrase(_Strict):
     basis: list[ClauseRef] = Field(min_length=1)
 
 
+class Situation(StrEnum):
+    """What a reply answers, which decides the elements it must contain (``any``: every reply)."""
+
+    ANY = "any"
+    FIRST_CONTACT = "first_contact"
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+    EMERGENCY = "emergency"
+
+
 class ReplyElement(_Strict):
     """Something a reply must contain in a situation (greeting, a committed time limit, an apology …)."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
     label: Text
     cues: list[Text] = Field(min_length=1, description="Any of these shows the element is present")
-    situations: list[Literal["any", "repair", "complaint", "emergency", "first_contact"]] = Field(min_length=1)
+    situations: list[Situation] = Field(min_length=1)
     suggestion: Text
     basis: list[ClauseRef] = Field(min_length=1)
 
@@ -746,12 +756,20 @@ class GradedReply(_Strict):
     grade: Literal["good", "mediocre", "bad", "deflecting"]
 
 
+class Difficulty(StrEnum):
+    """How hard a quiz scenario is."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
 class Scenario(_Strict):
     """A typical incident for a quiz: the resident's message(s) and the expected handling."""
 
     id: EntryId
     title: Text
-    difficulty: Literal["easy", "medium", "hard"]
+    difficulty: Difficulty
     messages: list[Text] = Field(min_length=1)
     expected: ExpectedHandling
     examples: list[GradedReply] = Field(default_factory=list)

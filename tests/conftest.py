@@ -241,9 +241,9 @@ def service(real_kb, retriever):  # type: ignore[no-untyped-def]
     from assistant.triage import LevelExamples
 
     t = TriageSettings()  # the product's defaults, as AssistantService.from_settings builds them
-    examples = (LevelExamples(real_kb.rules, retriever._embedder, floor=t.similarity_floor,
+    examples = (LevelExamples(real_kb.rules, retriever.embedder, floor=t.similarity_floor,
                               margin=t.similarity_margin) if t.similarity else None)
-    precedents = Precedents(load_precedents(REPO / "kb" / "rules" / "precedents.jsonl"), retriever._embedder,
+    precedents = Precedents(load_precedents(REPO / "kb" / "rules" / "precedents.jsonl"), retriever.embedder,
                             k=t.precedents_k)
     svc = AssistantService(real_kb, retriever, examples=examples, precedents=precedents,
                            shares={"level1_share": t.level1_share, "category_share": t.category_share,

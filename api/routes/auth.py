@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError
-from api.schemas import LoginIn, TokenOut
+from api.schemas import LoginIn, MeOut, TokenOut
 from api.security import issue_token, verify_password
 from assistant.store import accounts
 
@@ -30,13 +30,13 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
                     expires_in=settings.token_minutes * 60)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, response_model=None)
 def logout(response: Response) -> None:
-    """Forget the login cookie."""
+    """Forget the login cookie (no body)."""
     response.delete_cookie("wuye_token")
 
 
-@router.get("/me")
-def me(principal: PrincipalDep) -> dict[str, object]:
+@router.get("/me", response_model=MeOut)
+def me(principal: PrincipalDep) -> MeOut:
     """Who the caller is."""
-    return {"name": principal.name, "role": principal.role.value, "resident_id": principal.resident_id}
+    return MeOut(name=principal.name, role=principal.role.value, resident_id=principal.resident_id)

@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
 from api.deps import AssistantDep, PrincipalDep, Resident, SessionDep
 from api.errors import ApiError
-from api.schemas import ChatIn, ChatOut, ConversationOut, TurnOut
+from api.schemas import ChatIn, ChatOut, ConversationOut
 from assistant.desk import handle_turn
 from assistant.store import repository as repo
-from assistant.store.tables import Conversation
 
 router = APIRouter(prefix="/api", tags=["resident"])
 
@@ -54,27 +52,19 @@ def chat(body: ChatIn, request: Request, session: SessionDep, assistant: Assista
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+def _own(principal: PrincipalDep) -> int | None:
+    """Whose conversations the caller sees: staff everyone's (None), a resident only their own."""
+    return None if principal.is_staff else (principal.resident_id or -1)
+
+
 @router.get("/conversations", response_model=list[ConversationOut])
 def my_conversations(session: SessionDep, principal: PrincipalDep) -> list[ConversationOut]:
     """The caller's conversations (residents see only their own; staff see the latest 50)."""
-    stmt = select(Conversation).order_by(Conversation.created_at.desc()).limit(50)
-    if not principal.is_staff:
-        stmt = stmt.where(Conversation.resident_id == principal.resident_id)
-    return [_conversation(c) for c in session.scalars(stmt).all()]
+    return [ConversationOut.of(c) for c in repo.conversations(session, resident_id=_own(principal))]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 def conversation(conversation_id: str, session: SessionDep, principal: PrincipalDep) -> ConversationOut:
     """One conversation with its turns; someone else's looks absent (404)."""
-    conv = session.get(Conversation, conversation_id)
-    if conv is None or (not principal.is_staff and conv.resident_id != principal.resident_id):
-        raise ApiError(404, f"conversation {conversation_id} not found", code="not_found")
-    return _conversation(conv)
-
-
-def _conversation(c: Conversation) -> ConversationOut:
-    return ConversationOut(id=c.id, created_at=c.created_at, turns=[
-        TurnOut.of(t) for t in c.turns], agent=c.agent_state)
-
-
-__all__ = ["router", "repo"]
+    return ConversationOut.of(repo.conversation_of(session, conversation_id=conversation_id,
+                                                   resident_id=_own(principal)))

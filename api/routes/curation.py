@@ -18,17 +18,18 @@ from api.schemas_curation import (
     CorrectionOut,
     EntryVotesOut,
     GapReportOut,
-    HitOut,
     HitTestOut,
     RejectIn,
     VoteIn,
     VoteOut,
 )
+from api.schemas_knowledge import SearchHitOut
 from assistant import curation
 from assistant.gaps import GapReporter
 from assistant.hittest import hit_test
 from assistant.store import feedback
 from assistant.store import repository as repo
+from assistant.store.feedback import CorrectionStatus
 
 router = APIRouter(tags=["knowledge"])
 # ids are 32-bit integers in every database: a larger one is a 422 naming the bound, never an overflow
@@ -77,7 +78,7 @@ def correct(body: CorrectionIn, session: SessionDep, assistant: AssistantDep, pr
 
 @router.get("/api/kb/corrections", response_model=list[CorrectionOut])
 def corrections(session: SessionDep, _: Admin,
-                status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
+                status: CorrectionStatus | None = None,
                 ) -> list[CorrectionOut]:
     """Agents' corrections, newest first (``status=pending`` for the ones to review)."""
     return [CorrectionOut.of(c) for c in feedback.corrections(session, status=status)]
@@ -125,9 +126,7 @@ def hittest(request: Request, assistant: AssistantDep, _: Admin, q: Annotated[st
                     "max_uncovered": s.max_uncovered},
         grounding=None if g is None else {"entry_id": g.entry_id, "coverage": g.coverage, "covered": list(g.covered),
                                           "uncovered": list(g.uncovered), "grounded": g.grounded},
-        hits=[HitOut(rank=h.rank, ref=h.citation, entry_id=h.chunk.entry_id, title=h.chunk.title,
-                     heading=" › ".join(h.chunk.heading_path), kind=h.chunk.kind, community=h.chunk.community,
-                     dense=h.dense, bm25=h.sparse, fused=h.score, snippet=h.chunk.text[:160]) for h in r.hits],
+        hits=[SearchHitOut.of(h) for h in r.hits],
         decision=t.decision, why=t.why, answered=t.reply.answered, reply=t.reply.text,
         triage={"category": t.reply.triage.category.value, "urgency": int(t.reply.decision.urgency),
                 "kind": t.reply.kind.value})

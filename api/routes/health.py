@@ -9,20 +9,21 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.schemas import HealthOut, ReadyOut
 from assistant.store.db import reader
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
+@router.get("/healthz", response_model=HealthOut)
+def healthz() -> HealthOut:
     """The process is up."""
-    return {"status": "ok"}
+    return HealthOut()
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not ready"}})
 def readyz(request: Request) -> JSONResponse:
-    """Index loaded, database reachable, and the model the index was built with."""
+    """Index loaded, database reachable, and the model the index was built with (503 when not ready)."""
     state = request.app.state
     checks: dict[str, object] = {}
     ok = True
@@ -43,5 +44,5 @@ def readyz(request: Request) -> JSONResponse:
     except SQLAlchemyError as exc:
         ok = False
         checks["database"] = f"unreachable: {exc.__class__.__name__}"
-    body = {"status": "ready" if ok else "not ready", "worker": os.getpid(), "checks": checks}
-    return JSONResponse(body, status_code=200 if ok else 503)
+    body = ReadyOut(status="ready" if ok else "not ready", worker=os.getpid(), checks=checks)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if ok else 503)

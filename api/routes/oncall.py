@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from api.deps import SessionDep, Staff
-from api.schemas import AckOut, PageOut
+from api.schemas_tickets import AckOut, PageOut
 from assistant.store import pages as store
 from assistant.store import repository as repo
 

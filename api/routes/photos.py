@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError
-from api.schemas import PhotoOut
+from api.schemas_tickets import PhotoOut
 from assistant.photos import PhotoError, PhotoStore
 from assistant.store import repository as repo
 

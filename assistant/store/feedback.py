@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +15,14 @@ from sqlalchemy.orm import Session
 
 from assistant.errors import CorrectionError, TurnNotFoundError
 from assistant.store.tables import AnswerVote, Conversation, Correction, Gap, Turn
+
+
+class CorrectionStatus(StrEnum):
+    """Where an agent's correction stands: waiting for an admin, approved (a curated entry), or rejected."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 def add_gap(session: Session, *, kind: str, question: str, conversation_id: str | None, turn_id: int | None,
@@ -112,17 +121,17 @@ def add_correction(session: Session, *, conversation_id: str | None, turn_id: in
                    original: str, answer: str, agent: str, now: datetime) -> Correction:
     """An agent's corrected answer, pending an admin's review."""
     row = Correction(conversation_id=conversation_id, turn_id=turn_id, question=question, original=original,
-                     answer=answer, agent=agent, status="pending", created_at=now)
+                     answer=answer, agent=agent, status=CorrectionStatus.PENDING.value, created_at=now)
     session.add(row)
     session.flush()
     return row
 
 
-def corrections(session: Session, *, status: str | None = None, limit: int = 200) -> list[Correction]:
+def corrections(session: Session, *, status: CorrectionStatus | None = None, limit: int = 200) -> list[Correction]:
     """Corrections, newest first."""
     stmt = select(Correction).order_by(Correction.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(Correction.status == status)
+    if status is not None:
+        stmt = stmt.where(Correction.status == CorrectionStatus(status).value)
     return list(session.scalars(stmt).all())
 
 
@@ -138,16 +147,16 @@ def get_correction(session: Session, *, correction_id: int) -> Correction:
     return row
 
 
-def review(session: Session, *, correction: Correction, status: str, reviewer: str, now: datetime,
+def review(session: Session, *, correction: Correction, status: CorrectionStatus, reviewer: str, now: datetime,
            entry_id: str | None = None, note: str | None = None) -> Correction:
     """Approve or reject a pending correction.
 
     Raises:
         CorrectionError: It was already reviewed.
     """
-    if correction.status != "pending":
+    if correction.status != CorrectionStatus.PENDING:
         raise CorrectionError(f"correction {correction.id} was already {correction.status}", status=409)
-    correction.status, correction.reviewer, correction.reviewed_at = status, reviewer, now
+    correction.status, correction.reviewer, correction.reviewed_at = status.value, reviewer, now
     correction.entry_id, correction.review_note = entry_id, note
     session.flush()
     return correction

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,17 +47,44 @@ def add_attempt(session: Session, *, quiz_id: int | None, agent: str, scenario_i
     return attempt
 
 
-def results(session: Session) -> dict[str, Any]:
-    """Each agent's scores over time, and the scenarios most often failed (score below 60)."""
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One graded answer of an agent."""
+
+    at: datetime
+    scenario: str
+    score: float
+    quiz: int | None
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class FailedScenario:
+    """A scenario agents often fail: how many answers fell below the pass mark, of how many."""
+
+    scenario: str
+    failed: int
+    attempts: int
+    mean_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuizResults:
+    """Every agent's scores over time, and the ten scenarios most often failed."""
+
+    pass_score: float
+    agents: dict[str, list[AttemptRow]]
+    most_failed: list[FailedScenario]
+
+
+def results(session: Session, *, pass_score: float) -> QuizResults:
+    """Each agent's scores over time, and the scenarios most often failed (score below ``pass_score``)."""
     rows = session.scalars(select(Attempt).order_by(Attempt.created_at)).all()
-    by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    failed: dict[str, list[float]] = defaultdict(list)
+    by_agent: dict[str, list[AttemptRow]] = defaultdict(list)
+    scores: dict[str, list[float]] = defaultdict(list)
     for a in rows:
-        by_agent[a.agent].append({"at": a.created_at.isoformat(), "scenario": a.scenario_id, "score": a.score,
-                                  "quiz": a.quiz_id, "seconds": a.seconds})
-        failed[a.scenario_id].append(a.score)
-    hardest = sorted(((sid, sum(s < 60 for s in scores), len(scores), sum(scores) / len(scores))
-                      for sid, scores in failed.items()), key=lambda x: (-x[1], x[3]))
-    return {"agents": dict(by_agent),
-            "most_failed": [{"scenario": s, "failed": f, "attempts": n, "mean_score": round(m, 1)}
-                            for s, f, n, m in hardest[:10]]}
+        by_agent[a.agent].append(AttemptRow(a.created_at, a.scenario_id, a.score, a.quiz_id, a.seconds))
+        scores[a.scenario_id].append(a.score)
+    hardest = sorted((FailedScenario(sid, sum(s < pass_score for s in ss), len(ss), round(sum(ss) / len(ss), 1))
+                      for sid, ss in scores.items()), key=lambda f: (-f.failed, f.mean_score))
+    return QuizResults(pass_score, dict(by_agent), hardest[:10])

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from assistant.errors import ConversationNotFoundError, TicketNotFoundError
+from assistant.errors import ConversationNotFoundError, TicketNotFoundError, TransitionError
 from assistant.sla import Deadline
 from assistant.store.tables import Conversation, DeadlineRow, Notification, Resident, Ticket, TicketEvent, Turn
 from assistant.tickets import TicketStatus, check_transition
@@ -33,6 +33,28 @@ def get_conversation(session: Session, *, conversation_id: str | None, resident_
     conv = Conversation(id=str(uuid.uuid4()), resident_id=resident_id, channel=channel, state={})
     session.add(conv)
     session.flush()
+    return conv
+
+
+def conversations(session: Session, *, resident_id: int | None = None, limit: int = 50) -> list[Conversation]:
+    """The newest conversations with their turns; with ``resident_id``, only that resident's."""
+    stmt = (select(Conversation).options(selectinload(Conversation.turns))
+            .order_by(Conversation.created_at.desc()).limit(limit))
+    if resident_id is not None:
+        stmt = stmt.where(Conversation.resident_id == resident_id)
+    return list(session.scalars(stmt).all())
+
+
+def conversation_of(session: Session, *, conversation_id: str, resident_id: int | None = None,
+                    hint: str = "") -> Conversation:
+    """One conversation; with ``resident_id``, only if it is that resident's (another's looks absent).
+
+    Raises:
+        ConversationNotFoundError: No such conversation, or another resident's.
+    """
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or (resident_id is not None and conv.resident_id != resident_id):
+        raise ConversationNotFoundError(conversation_id, hint=hint)
     return conv
 
 
@@ -87,20 +109,6 @@ def add_agent_message(session: Session, *, conversation: Conversation, agent: st
     """An agent's message into a conversation (shown to the resident as from a person)."""
     turn = Turn(conversation_id=conversation.id, message="", answer=text, speaker="agent", handoff=True,
                 triage={"agent": agent}, created_at=now)
-    conversation.updated_at = now
-    session.add(turn)
-    session.flush()
-    return turn
-
-
-def add_update(session: Session, *, conversation_id: str, ticket_id: int, number: str, text: str,
-               now: datetime) -> Turn:
-    """A progress update about ticket ``number`` posted into the resident's conversation (speaker ``update``)."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise ConversationNotFoundError(conversation_id)
-    turn = Turn(conversation_id=conversation_id, message="", answer=text, speaker="update", handoff=False,
-                ticket_id=ticket_id, triage={"update": number}, created_at=now)
     conversation.updated_at = now
     session.add(turn)
     session.flush()
@@ -232,11 +240,59 @@ def get_ticket(session: Session, *, number: str, resident_id: int | None = None)
     return ticket
 
 
+@dataclass(frozen=True, slots=True)
+class SimilarTicket:
+    """An earlier ticket of the same household and category, with how it was resolved."""
+
+    number: str
+    description: str
+    status: str
+    resolution: str | None
+
+
+def similar_tickets(session: Session, *, ticket: Ticket, since: datetime, limit: int = 5) -> list[SimilarTicket]:
+    """The household's other tickets of the same category since a date, newest first, with their resolution note."""
+    rows = session.scalars(
+        select(Ticket).options(selectinload(Ticket.events))
+        .where(Ticket.address == ticket.address, Ticket.category == ticket.category, Ticket.created_at >= since,
+               Ticket.number.is_not(None), Ticket.id != ticket.id)
+        .order_by(Ticket.id.desc()).limit(limit)
+    ).all()
+    return [SimilarTicket(r.number or "", r.description, r.status,
+                          next((e.note for e in reversed(r.events) if e.to_status == "resolved"), None))
+            for r in rows]
+
+
+def assign(session: Session, *, number: str, assignee: str) -> Ticket:
+    """Assign (or reassign) a ticket without changing its status."""
+    ticket = get_ticket(session, number=number)
+    ticket.assignee = assignee
+    session.flush()
+    return ticket
+
+
+def rate(session: Session, *, number: str, resident_id: int, score: int) -> Ticket:
+    """The resident's satisfaction score, once the callback is done (seed 3.2 feedback loop).
+
+    Raises:
+        TicketNotFoundError: No such ticket of this resident.
+        TransitionError: The callback is not done yet.
+    """
+    ticket = get_ticket(session, number=number, resident_id=resident_id)
+    if ticket.status not in (TicketStatus.CALLBACK_DONE.value, TicketStatus.CLOSED.value):
+        raise TransitionError(f"ticket {number} can be rated after the callback (it is {ticket.status})")
+    ticket.satisfaction = score
+    session.flush()
+    return ticket
+
+
 def list_tickets(session: Session, *, status: str | None = None, category: str | None = None,
                  urgency: int | None = None, department: str | None = None, resident_id: int | None = None,
-                 overdue_at: datetime | None = None, limit: int = 200) -> list[Ticket]:
-    """Tickets matching the filters, nearest deadline first."""
+                 overdue_at: datetime | None = None, open_only: bool = False, limit: int = 200) -> list[Ticket]:
+    """Tickets matching the filters, nearest deadline first (``open_only``: not closed, callback not done)."""
     stmt = select(Ticket).options(selectinload(Ticket.deadlines)).where(Ticket.number.is_not(None))
+    if open_only:
+        stmt = stmt.where(Ticket.status.not_in((TicketStatus.CLOSED.value, TicketStatus.CALLBACK_DONE.value)))
     if status:
         stmt = stmt.where(Ticket.status == status)
     if category:

@@ -144,8 +144,8 @@ def test_the_hit_test_explains_a_not_found_and_a_community_answer(loop) -> None:
     miss = client.get("/api/kb/hittest", params={"q": "小区里有没有自习室"}, headers=admin).json()
     assert (miss["decision"], miss["found"], miss["answered"]) == ("not_found", False, False)
     assert "below the floor" in miss["why"] and miss["thresholds"]["min_score"] == 0.91
-    assert miss["hits"] and all({"dense", "bm25", "fused"} <= set(h) for h in miss["hits"])
-    assert miss["hits"][0]["fused"] >= miss["hits"][-1]["fused"]
+    assert miss["hits"] and all({"dense", "bm25", "score"} <= set(h) for h in miss["hits"])
+    assert miss["hits"][0]["score"] >= miss["hits"][-1]["score"]
     fee = client.get("/api/kb/hittest", params={"q": "物业费多少钱一平", "community": "CM-FLW"}, headers=admin).json()
     assert fee["decision"] == "answer" and "2.50元" in fee["reply"] and "≥" in fee["why"]
     assert not any(h["community"] == "CM-LHY" for h in fee["hits"])

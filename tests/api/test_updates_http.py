@@ -32,4 +32,9 @@ def test_a_ticket_filed_at_the_desk_has_no_conversation_to_post_into(client, log
     assert r.status_code == 201, r.text
     number = r.json()["number"]
     r = client.post(f"/api/tickets/{number}/transition", json={"to": "dispatched", "assignee": "李师傅"}, headers=agent)
-    assert r.status_code == 200
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["assignee"]) == ("dispatched", "李师傅")
+    assert [e["to_status"] for e in r.json()["events"]] == ["submitted", "dispatched"]
+    # nobody was told: the ticket has no conversation, so no update turn was written anywhere
+    conversations = client.get("/api/conversations", headers=agent).json()
+    assert not [t for c in conversations for t in c["turns"] if t["speaker"] == "update" and number in t["answer"]]

@@ -121,3 +121,24 @@ def test_nothing_is_stored_when_a_turn_fails(sessions, service, monkeypatch) -> 
         handle_turn(s, service, text="卫生间水龙头滴水，3栋2单元501，王女士13912345678")
     with sessions() as s:
         assert s.scalar(select(func.count(Ticket.id))) == 0
+
+
+def test_a_ticket_from_the_agents_form_is_triaged_escalated_and_stored(sessions, service, clock) -> None:  # type: ignore[no-untyped-def]
+    from assistant.desk import file_ticket
+    from assistant.errors import MissingFieldError
+    from assistant.tickets import TicketDraft
+
+    with sessions.begin() as s:
+        number = file_ticket(s, service, draft=TicketDraft("周敏", "13877776666", "6栋1单元302室", "楼道里燃气味特别大"),
+                             actor="客服 小李", now=clock()).number
+    with sessions() as s:
+        t = repo.get_ticket(s, number=number or "")
+        assert (t.urgency, t.escalated, t.channel, t.resident_name) == (1, True, "desk", "周敏")
+        assert [(e.actor, e.to_status) for e in t.events] == [("客服 小李", "submitted")]
+        keys = {d.key for d in t.deadlines}
+        assert "level1" in keys and "ack_online" not in keys  # filed at the desk: no online acknowledgement clock
+        audiences = {n.audience for n in repo.notifications(s, ticket_id=t.id)}
+        assert "管理层" in audiences  # management hears of every level 1, as for a chat ticket
+    with sessions.begin() as s, pytest.raises(MissingFieldError, match="phone"):
+        file_ticket(s, service, draft=TicketDraft("周敏", None, "6栋1单元302室", "客厅灯不亮"), actor="客服 小李",
+                    now=clock())

@@ -4,10 +4,11 @@ from datetime import date
 
 import pytest
 
+from assistant.errors import RetrievalError
 from assistant.langchain_retriever import KBRetriever
 from assistant.retrieve import HybridRetriever
 from assistant.settings import RetrievalSettings
-from assistant.types import Filters
+from assistant.types import Filters, RetrievalMode
 from ingest.chunk import kb_chunks
 from ingest.index import IndexBuilder
 from ingest.settings import IngestSettings
@@ -86,3 +87,9 @@ def test_langchain_retriever_returns_cited_documents(mini_retriever: HybridRetri
     assert docs[0].metadata["citation"] == "FAQ-FEE-002"
     assert "万分之五" in docs[0].page_content
     assert len(docs) <= 2
+
+
+def test_an_unknown_retrieval_mode_is_refused_by_name(mini_retriever: HybridRetriever) -> None:
+    with pytest.raises(RetrievalError, match=r"retrieval mode must be one of hybrid, dense, bm25, not 'bm52'"):
+        mini_retriever.run("管理费", mode="bm52")  # type: ignore[arg-type]
+    assert mini_retriever.run("管理费", mode=RetrievalMode.BM25, today=date(2026, 6, 1)).hits

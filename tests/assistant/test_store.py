@@ -161,9 +161,24 @@ def test_concurrent_ticket_creation_gives_unique_numbers(sessions, real_kb, cloc
 
 
 def test_migrations_are_idempotent(sessions) -> None:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect, text
+
+    from assistant.store.db import alembic_config
+
     engine = sessions.kw["bind"]
+
+    def schema() -> tuple[list[str], list[str]]:
+        with engine.connect() as conn:
+            versions = [str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()]
+        return versions, sorted(inspect(engine).get_table_names())
+
+    before = schema()
     migrate(engine)
     migrate(engine)
+    assert schema() == before
+    assert before[0] == [ScriptDirectory.from_config(alembic_config()).get_current_head()]  # the newest, once
+    assert {"ticket", "turn", "conversation"} <= set(before[1])
 
 
 def test_household_history_finds_earlier_tickets(sessions, real_kb, clock) -> None:

@@ -90,7 +90,19 @@ def test_lifecycle_happy_path() -> None:
             ("resolved", "callback_done", {"note": "业主满意"}), ("callback_done", "closed", {}),
             ("closed", "reopened", {"note": "又漏了"}), ("reopened", "dispatched", {"assignee": "李师傅"})]
     for current, target, kwargs in path:
-        check_transition(TicketStatus(current), TicketStatus(target), **kwargs)
+        assert check_transition(TicketStatus(current), TicketStatus(target), **kwargs) is None  # allowed: no error
+    assert {s for current, target, _ in path for s in (current, target)} == {s.value for s in TicketStatus}
+    # the same moves without what their checks ask for are refused: the happy path passes because of its data
+    refused = [(c, t) for c, t, kwargs in path if kwargs and _refused(TicketStatus(c), TicketStatus(t))]
+    assert refused == [(c, t) for c, t, kwargs in path if kwargs]
+
+
+def _refused(current: TicketStatus, target: TicketStatus) -> bool:
+    try:
+        check_transition(current, target)
+    except TransitionError:
+        return True
+    return False
 
 
 @pytest.mark.parametrize(("text", "name"), [

@@ -1,9 +1,11 @@
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from ingest.chunk import kb_chunks
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError
 from ingest.index import IndexBuilder, KBIndex, choose_index_type, index_status
-from ingest.settings import IndexType, IngestSettings
+from ingest.settings import FaissSettings, IndexType, IngestSettings
 from ingest.tokens import Lexicon, Segmenter
 from kb.load import load_kb
 from tests.fakes import FakeEmbedder
@@ -153,3 +155,46 @@ def test_auto_index_type_follows_size() -> None:
     assert choose_index_type(IndexType.AUTO, 1_000, 200_000) is IndexType.FLAT
     assert choose_index_type(IndexType.AUTO, 500_000, 200_000) is IndexType.HNSW
     assert choose_index_type(IndexType.IVF, 10, 200_000) is IndexType.IVF
+
+
+def test_an_unchanged_kb_is_up_to_date_and_any_change_is_not(mini_kb_root: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    settings = _settings(mini_kb_root, index_dir)
+    chunks = kb_chunks(load_kb(mini_kb_root), 400)
+    builder = IndexBuilder(settings, FakeEmbedder(), Segmenter(Lexicon()))
+    assert builder.up_to_date(chunks) is None  # nothing built yet
+    report = builder.run(chunks)
+    assert builder.up_to_date(chunks) == report.version
+    assert KBIndex.load(index_dir, model_id="fake-embedder").manifest.content_hash
+    changed = [replace(chunks[0], text=chunks[0].text + "（修订）"), *chunks[1:]]
+    assert builder.up_to_date(changed) is None
+    assert builder.up_to_date(chunks[1:]) is None  # an entry removed
+    other_model = IndexBuilder(settings, FakeEmbedder(model_id="another-model"), Segmenter(Lexicon()))
+    assert other_model.up_to_date(chunks) is None
+    new_words = IndexBuilder(settings, FakeEmbedder(), Segmenter(Lexicon(terms=("滞纳金",))))
+    assert new_words.up_to_date(chunks) is None  # BM25 would tokenise differently
+    hnsw = IndexBuilder(_settings(mini_kb_root, index_dir, index_type=IndexType.HNSW), FakeEmbedder(),
+                        Segmenter(Lexicon()))
+    assert hnsw.up_to_date(chunks) is None
+
+
+def test_an_index_built_before_the_content_hash_is_rebuilt_once(mini_kb_root: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    report = _build(mini_kb_root, index_dir, FakeEmbedder())
+    manifest = index_dir / "versions" / report.version / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    del data["content_hash"], data["faiss"]  # as written before both were recorded
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    chunks = kb_chunks(load_kb(mini_kb_root), 400)
+    builder = IndexBuilder(_settings(mini_kb_root, index_dir), FakeEmbedder(), Segmenter(Lexicon()))
+    assert KBIndex.load(index_dir, model_id="fake-embedder").manifest.faiss == FaissSettings()
+    assert builder.up_to_date(chunks) is None
+
+
+def test_hnsw_search_parameters_come_from_the_settings_and_the_manifest(mini_kb_root: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    faiss_settings = FaissSettings(hnsw_m=8, hnsw_ef_search=40)
+    _build(mini_kb_root, index_dir, FakeEmbedder(), index_type=IndexType.HNSW, faiss=faiss_settings)
+    index = KBIndex.load(index_dir, model_id="fake-embedder")
+    assert index.manifest.faiss == faiss_settings
+    assert index.faiss_index.hnsw.efSearch == 40

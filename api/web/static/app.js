@@ -520,8 +520,8 @@ async function hittestPage() {
         el("p", { class: "muted" }, `最高向量相似度 ${r.best_dense}；门槛 ${r.thresholds.min_score}（有词面匹配 BM25 ≥ ${r.thresholds.min_bm25} 时 ${r.thresholds.min_score_with_terms}），核定答复 ${r.thresholds.curated_min_score}`),
         ...(r.grounding ? [el("p", { class: "muted" }, `落地检查 ${r.grounding.entry_id}：覆盖 ${(100 * r.grounding.coverage).toFixed(0)}%，已提及 ${r.grounding.covered.join("、") || "—"}，未提及 ${r.grounding.uncovered.join("、") || "—"}`)] : []),
         el("p", { class: "reply" }, `助手会说：${r.reply}`));
-      $("#hit-table tbody").replaceChildren(...r.hits.map((h) => el("tr", { "data-ref": h.ref }, el("td", {}, h.rank), el("td", {}, h.ref), el("td", {}, h.title),
-        el("td", {}, h.community ? `${h.kind}·${communityName(h.community)}` : h.kind), el("td", { class: "dense" }, h.dense.toFixed(3)), el("td", { class: "bm25" }, h.bm25.toFixed(2)), el("td", { class: "fused" }, h.fused.toFixed(3)))));
+      $("#hit-table tbody").replaceChildren(...r.hits.map((h) => el("tr", { "data-ref": h.citation }, el("td", {}, h.rank), el("td", {}, h.citation), el("td", {}, h.title),
+        el("td", {}, h.community ? `${h.kind}·${communityName(h.community)}` : h.kind), el("td", { class: "dense" }, h.dense.toFixed(3)), el("td", { class: "bm25" }, h.bm25.toFixed(2)), el("td", { class: "fused" }, h.score.toFixed(3)))));
     } catch (err) { $("#hit-decision").textContent = err.message; }
   });
 }
