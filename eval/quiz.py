@@ -182,7 +182,7 @@ if __name__ == "__main__":  # python -m eval.quiz [--split dev|test]
     import argparse
     import json
 
-    from ingest.embed import SentenceTransformerEmbedder
+    from ingest.embed import build_embedder
     from ingest.settings import IngestSettings
     from kb.load import load_kb
 
@@ -190,8 +190,7 @@ if __name__ == "__main__":  # python -m eval.quiz [--split dev|test]
     parser.add_argument("--split", choices=["dev", "test"], default=None)
     args = parser.parse_args()
     ingest = IngestSettings()
-    embedder = SentenceTransformerEmbedder(ingest.embedding_model, query_prompt=ingest.query_prompt,
-                                           passage_prompt=ingest.passage_prompt)
+    embedder = build_embedder(ingest)
     embedder.warm_up()
     figs, failed = eval_quiz(load_kb(ingest.kb_root), embedder, args.split)
     for row in quiz_rows(figs):

@@ -346,13 +346,12 @@ def main() -> None:
     import sys
 
     if "--calibrate" in sys.argv[1:]:
-        from ingest.embed import SentenceTransformerEmbedder
+        from ingest.embed import build_embedder
         from ingest.settings import IngestSettings
         from kb.load import load_kb
 
         settings = IngestSettings()
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
-                                               passage_prompt=settings.passage_prompt)
+        embedder = build_embedder(settings)
         embedder.warm_up()
         values = sorted(near_copy_cosines(load_kb(settings.kb_root), embedder, load_cases()))
         for p in (1, 5, 10, 50):

