@@ -41,11 +41,11 @@ def test_vectors_are_unit_float32_of_the_model_dimension(onnx_embedder: OnnxEmbe
 
 @pytest.mark.parametrize("kind", ["queries", "passages"])
 def test_vectors_are_close_to_the_torch_ones(onnx_embedder: OnnxEmbedder,
-                                             real_embedder: SentenceTransformerEmbedder, kind: str) -> None:
+                                             torch_embedder: SentenceTransformerEmbedder, kind: str) -> None:
     if kind == "queries":
-        int8, fp32 = onnx_embedder.embed_queries(TEXTS), real_embedder.embed_queries(TEXTS)
+        int8, fp32 = onnx_embedder.embed_queries(TEXTS), torch_embedder.embed_queries(TEXTS)
     else:
-        int8, fp32 = onnx_embedder.embed_passages(TEXTS), real_embedder.embed_passages(TEXTS)
+        int8, fp32 = onnx_embedder.embed_passages(TEXTS), torch_embedder.embed_passages(TEXTS)
     cosine = (int8 * fp32).sum(axis=1)
     assert cosine.min() > 0.95, cosine
     assert cosine.mean() > 0.99, cosine  # measured 0.997: the prompts, tokens and pooling are the torch ones
@@ -57,10 +57,10 @@ def test_the_query_prompt_is_not_the_passage_prompt(onnx_embedder: OnnxEmbedder)
 
 
 def test_tokens_are_the_sentence_transformers_ones(onnx_embedder: OnnxEmbedder,
-                                                   real_embedder: SentenceTransformerEmbedder) -> None:
+                                                   torch_embedder: SentenceTransformerEmbedder) -> None:
     for text in TEXTS:
         ours = onnx_embedder._tokenizer.encode("query: " + text).ids
-        theirs = real_embedder._loaded.tokenizer(["query: " + text], truncation=True, max_length=512)["input_ids"][0]
+        theirs = torch_embedder._loaded.tokenizer(["query: " + text], truncation=True, max_length=512)["input_ids"][0]
         assert ours == theirs
     assert len(onnx_embedder._tokenizer.encode("漏" * 600).ids) == 512  # truncated at max_seq_length
 
@@ -76,17 +76,17 @@ def test_a_text_gets_the_same_vector_alone_in_a_batch_and_from_the_cache(onnx_em
 
 
 def test_model_id_names_the_backend_so_a_torch_index_is_refused_and_rebuilt(
-        onnx_embedder: OnnxEmbedder, real_embedder: SentenceTransformerEmbedder, mini_kb_root: Path,
+        onnx_embedder: OnnxEmbedder, torch_embedder: SentenceTransformerEmbedder, mini_kb_root: Path,
         tmp_path: Path) -> None:
     from ingest.chunk import kb_chunks
     from kb.load import load_kb
     from tests.fakes import FakeEmbedder
 
     assert onnx_embedder.model_id == "multilingual-e5-small+onnx-int8"
-    assert real_embedder.model_id == "multilingual-e5-small"
+    assert torch_embedder.model_id == "multilingual-e5-small"
     settings = IngestSettings(kb_root=mini_kb_root, index_dir=tmp_path / "index", progress=False)
     chunks = kb_chunks(load_kb(mini_kb_root), 400)
-    torch_like = FakeEmbedder(dimension=384, model_id=real_embedder.model_id)  # an index as torch records it
+    torch_like = FakeEmbedder(dimension=384, model_id=torch_embedder.model_id)  # an index as torch records it
     IndexBuilder(settings, torch_like, Segmenter(Lexicon())).run(chunks)
     with pytest.raises(IndexMismatchError, match=r"multilingual-e5-small\+onnx-int8.*wuye ingest --full"):
         KBIndex.load(tmp_path / "index", model_id=onnx_embedder.model_id)
@@ -96,10 +96,11 @@ def test_model_id_names_the_backend_so_a_torch_index_is_refused_and_rebuilt(
 
 
 def test_build_embedder_follows_the_backend_setting(model_dir: Path) -> None:
-    torch = build_embedder(IngestSettings(embedding_model=str(model_dir)))
+    torch = build_embedder(IngestSettings(embedding_model=str(model_dir), backend=Backend.TORCH))
     onnx = build_embedder(IngestSettings(embedding_model=str(model_dir), backend=Backend.ONNX_INT8, onnx_threads=1))
     assert isinstance(torch, SentenceTransformerEmbedder)
     assert isinstance(onnx, OnnxEmbedder) and onnx._threads == 1
+    assert isinstance(build_embedder(IngestSettings(embedding_model=str(model_dir))), OnnxEmbedder)  # the default
     with pytest.raises(ValueError, match="threads must be at least 1"):
         OnnxEmbedder(str(model_dir), threads=0)
 
