@@ -282,6 +282,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = self._threads or 0  # 0: one per core
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle intra-op threads would spin waiting for work, taking the CPU other requests and workers need
+        # (single query with other work running: median 13.5 ms without spinning, 16.7 ms with it).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except (ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.Fail, ort_errors.NoSuchFile,
