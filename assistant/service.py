@@ -85,12 +85,11 @@ class AssistantService:
     @classmethod
     def from_settings(cls, ingest: IngestSettings, settings: AssistantSettings) -> AssistantService:
         """Build the service the product runs: the real KB, the configured model and index, the optional LLM."""
-        from ingest.embed import SentenceTransformerEmbedder
+        from ingest.embed import build_embedder
         from kb.load import load_kb
 
         kb = load_kb(ingest.kb_root)
-        embedder = SentenceTransformerEmbedder(ingest.embedding_model, query_prompt=ingest.query_prompt,
-                                               passage_prompt=ingest.passage_prompt, batch_size=ingest.batch_size)
+        embedder = build_embedder(ingest)
         retriever = HybridRetriever(settings.retrieval, embedder, ingest.index_dir)
         composer: ExtractiveComposer | LLMComposer = ExtractiveComposer(retriever)
         if settings.llm.base_url:

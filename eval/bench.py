@@ -1,7 +1,7 @@
 """`make bench` (`wuye bench`): ingest, query path, load, memory and vector search, in one run so ratios compare
 like with like.
 
-Sections (skip any with ``BENCH_SKIP=ingest,query,load,memory,ann``):
+Sections (skip any with ``BENCH_SKIP=ingest,query,load,memory,ann,backends``):
 
 - ingest: chunks/s of the real KB ("1k") and synthetic KBs (``BENCH_SIZES``, default 10k and 100k chunks)
   through the real ``IndexBuilder``, next to raw ``SentenceTransformer.encode`` on the same texts;
@@ -10,7 +10,9 @@ Sections (skip any with ``BENCH_SKIP=ingest,query,load,memory,ann``):
 - load: ``/api/chat`` at 1, 4, 16, 64 clients (``BENCH_LOAD_REQUESTS`` per level) at the KB nearest 10k
   chunks, server with 1 and 2 workers;
 - memory: the server's RSS/PSS at each KB size after warm-up and after the query run;
-- ann: FAISS index types on ``BENCH_VECTORS`` synthetic vectors (default 1M), search only.
+- ann: FAISS index types on ``BENCH_VECTORS`` synthetic vectors (default 1M), search only;
+- backends: torch fp32 against int8 ONNX in this process, side by side: one query's forward pass and one whole
+  ``service.handle`` turn (``BENCH_QUESTIONS`` texts each, the backends taking turns), ingest chunks/s of the real KB.
 
 Also ``BENCH_ANN_QUERIES`` (300 real questions as ANN queries), ``BENCH_RAW_SAMPLE`` (3000: above this many
 texts the raw-encode ceiling is measured on a sample), ``BENCH_WARMUP`` (50 test-split questions sent,
@@ -39,6 +41,7 @@ import numpy as np
 from assistant.settings import AssistantSettings
 from eval.baselines import PlainLangChain
 from eval.bench_ann import AnnReport, run_ann
+from eval.bench_backends import BackendRow, run_backends
 from eval.bench_load import LoadResult, run_load
 from eval.bench_measure import SectionTime, Stopwatch, progress
 from eval.bench_query import TierQuery, langchain_from_index, run_tier
@@ -51,9 +54,9 @@ from ingest.chunk import Chunk
 from ingest.corpus import collect
 from ingest.embed import Embedder, build_embedder
 from ingest.index import index_status
-from ingest.settings import IngestSettings
+from ingest.settings import Backend, IngestSettings
 
-SECTIONS = ("ingest", "query", "load", "memory", "ann")
+SECTIONS = ("ingest", "query", "load", "memory", "ann", "backends")
 LOAD_CLIENTS = (1, 4, 16, 64)
 LOAD_WORKERS = (1, 2)
 
@@ -109,28 +112,32 @@ def _machine() -> dict[str, Any]:
             "faiss_threads": faiss.omp_get_max_threads(), "python": platform.python_version()}
 
 
-def _raw_encoder(s: IngestSettings) -> Callable[[list[str]], object]:
-    """The ceiling: the bare model's ``encode`` with the prompt and batch size ingest uses."""
+def _raw_encoder(s: IngestSettings, embedder: Embedder) -> Callable[[list[str]], object]:
+    """The ceiling: the bare model's ``encode`` with the prompt and batch size ingest uses (for the onnx-int8
+    backend, the bare embedder's ``embed_passages``: it has no other encode)."""
     from sentence_transformers import SentenceTransformer
 
+    if s.backend is not Backend.TORCH:
+        return lambda texts: embedder.embed_passages(texts)
     model = SentenceTransformer(s.embedding_model, device="cpu", local_files_only=True)
     return lambda texts: model.encode(texts, prompt=s.passage_prompt, batch_size=s.batch_size,
                                       normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
 
-def _is_built(tier: Tier) -> bool:
+def _is_built(tier: Tier, model_id: str) -> bool:
     status = index_status(tier.index_dir)
-    return bool(status.get("built")) and status.get("n_chunks") == len(tier.chunks)
+    return bool(status.get("built")) and status.get("n_chunks") == len(tier.chunks) and status.get(
+        "model_id") == model_id  # an index of the other backend would be refused by the servers
 
 
 def _ingest(tiers: list[Tier], settings: IngestSettings, embedder: Embedder, cfg: BenchConfig,
             lexicon: Any) -> list[IngestResult]:
     """Measure every tier's ingest (or, with ingest skipped, build only the missing indexes, unmeasured)."""
     out: list[IngestResult] = []
-    raw = _raw_encoder(settings) if "ingest" not in cfg.skip else None
+    raw = _raw_encoder(settings, embedder) if "ingest" not in cfg.skip else None
     for tier in tiers:
         if raw is None:
-            if not _is_built(tier):
+            if not _is_built(tier, embedder.model_id):
                 progress(f"ingest {tier.label}: building {tier.index_dir} (unmeasured: ingest is skipped)")
                 build_index(tier.chunks, tier.index_dir, settings, embedder, lexicon, progress=True)
             continue
@@ -226,7 +233,7 @@ def main(ingest_settings: IngestSettings, assistant_settings: AssistantSettings,
     tiers += [Tier(_label(n), synthetic_kb(real, n), out_dir / f"kb-{n}") for n in cfg.sizes]
     load_tier = min(tiers, key=lambda t: abs(math.log(len(t.chunks) / 10_000)))
     load_label = f"{load_tier.label} ({len(load_tier.chunks):,} chunks)"
-    embedder = build_embedder(ingest_settings)
+    embedder = build_embedder(ingest_settings)  # the configured backend: the servers load these indexes
     embedder.warm_up()
 
     needed = tiers if {"ingest", "query", "memory"} - cfg.skip else [load_tier] if "load" not in cfg.skip else []
@@ -248,6 +255,12 @@ def main(ingest_settings: IngestSettings, assistant_settings: AssistantSettings,
         clock = Stopwatch()
         load_results, load_memory = _load(load_tier, ingest_settings, questions, warmup, cfg, work_dir)
         times["load"] = clock.stop()
+    backends: tuple[BackendRow, ...] = ()
+    if "backends" not in cfg.skip:
+        clock = Stopwatch()
+        backends = run_backends(real, ingest_settings, assistant_settings, questions, warmup, n=cfg.questions,
+                                work_dir=out_dir / "backends", lexicon=corpus.lexicon)
+        times["backends"] = clock.stop()
     ann = None
     if "ann" not in cfg.skip:
         clock = Stopwatch()
@@ -267,7 +280,7 @@ def main(ingest_settings: IngestSettings, assistant_settings: AssistantSettings,
               "warmup": cfg.warmup,
               "database": "PostgreSQL/other (BENCH_DATABASE_URL)" if cfg.database_url else "SQLite per server"}
     result = BenchResult(config, _machine(), tuple(ingest), tuple(query), tuple(load_results), load_memory,
-                         load_label, ann, times)
+                         load_label, ann, times, backends)
     report = render(result)
     (out_dir / "bench.json").write_text(json.dumps(asdict(result), indent=2, ensure_ascii=False, default=str),
                                         encoding="utf-8")

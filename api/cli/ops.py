@@ -22,12 +22,16 @@ def _check_ready_to_serve(settings: Settings) -> None:
     from ingest.errors import IngestError
     from ingest.index import KBIndex
     from ingest.model import is_prepared
+    from ingest.onnx_model import check_exported
+    from ingest.settings import Backend
 
     model = Path(settings.ingest.embedding_model)
     if (model.parts[:1] == ("var",) or model.is_absolute()) and not is_prepared(model):
         raise fail(f"embedding model folder {model} is missing or incomplete; run `wuye model prepare` "
                    "(or `make run`)")
     try:
+        if settings.ingest.backend is Backend.ONNX_INT8:
+            check_exported(model)
         KBIndex.load(settings.ingest.index_dir, model_id=wiring.embedder(settings).model_id)
     except IngestError as exc:
         raise fail(str(exc)) from exc
@@ -47,6 +51,8 @@ def serve_cmd(
     h, p = host or settings.api.host, port or settings.api.port
     if workers > 1 and settings.api.torch_threads is None:  # workers read it from the environment
         os.environ["WUYE_API__TORCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    if workers > 1 and settings.ingest.onnx_threads is None:  # the same share for the onnx-int8 backend
+        os.environ["WUYE_INGEST__ONNX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     typer.echo(f"wuye serving on http://{h}:{p} ({settings.api.mode} mode, {workers} worker(s))", err=True)
     uvicorn.run("api.asgi:app", host=h, port=p, workers=workers, log_level="warning", factory=False)
 

@@ -172,15 +172,23 @@ def test_suggest_for_a_stored_ticket(cli) -> None:
 
 @pytest.mark.parametrize(("what", "message"), [
     pytest.param("model", "wuye model prepare", id="missing-model"),
+    pytest.param("onnx", "model_int8.onnx not found", id="missing-int8-onnx-file"),
     pytest.param("index", "wuye ingest", id="missing-index"),
     pytest.param("corrupt", "corrupted", id="corrupted-index"),
 ])
-def test_serve_refuses_to_start_without_model_or_index(cli, monkeypatch, tmp_path: Path, real_index_dir,
+def test_serve_refuses_to_start_without_model_or_index(cli, monkeypatch, tmp_path: Path, real_index_dir, model_dir,
                                                        what: str, message: str) -> None:
     import shutil
 
     if what == "model":
         monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(tmp_path / "no-model"))
+    elif what == "onnx":  # a prepared folder whose int8 file is gone: the default backend cannot run
+        folder = tmp_path / model_dir.name
+        folder.mkdir()
+        for item in model_dir.iterdir():
+            if item.name != "onnx":
+                (folder / item.name).symlink_to(item)
+        monkeypatch.setenv("WUYE_INGEST__EMBEDDING_MODEL", str(folder))
     elif what == "index":
         monkeypatch.setenv("WUYE_INGEST__INDEX_DIR", str(tmp_path / "no-index"))
     else:

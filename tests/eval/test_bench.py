@@ -105,3 +105,19 @@ def test_ann_comparison_at_a_tiny_size() -> None:
         assert all(getattr(row, f.name) is not None for f in fields(AnnRow))
         assert 0.0 <= row.recall_at_10 <= 1.0 and row.index_bytes > 0 and row.p95_ms >= row.p50_ms > 0
     assert abs(report.realism["synthetic_nn_cos_median"] - report.realism["real_passage_nn_cos_median"]) < 0.05
+
+
+def test_backends_table_puts_int8_next_to_torch() -> None:
+    from eval.bench_backends import BackendRow
+    from eval.bench_report import BenchResult, render
+
+    rows = (BackendRow("torch", "m", Latency.of([20.0, 24.0]), Latency.of([30.0]), 10.0, 69.8, 207.0, 698, 2070, 0.0),
+            BackendRow("onnx-int8", "m+onnx-int8", Latency.of([5.0, 6.0]), Latency.of([15.0]), 5.0, 139.6, 414.0,
+                       698, 2070, 0.0))
+    machine = {"cores": 2, "torch_threads": 2, "faiss_threads": 2, "python": "3.11"}
+
+    md = render(BenchResult({"skip": "none"}, machine, backends=rows))
+
+    assert "## Embedding backends: torch fp32 and int8 ONNX" in md
+    assert "| torch | 22.0 | 24.0 | 1.0 | 30.0 | 30.0 | 1.0 | 69.8 | 207.0 | 1.0 |" in md
+    assert "| onnx-int8 | 5.5 | 6.0 | 0.25 | 15.0 | 15.0 | 0.5 | 139.6 | 414.0 | 2.0 |" in md

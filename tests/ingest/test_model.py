@@ -11,6 +11,7 @@ from sentence_transformers import SentenceTransformer
 
 from ingest.errors import ModelError
 from ingest.model import MARKER_NAME, bundled_weights_path, is_prepared, prepare_model
+from ingest.onnx_model import INT8_NAME, ONNX_DIR, ONNX_MARKER, is_exported
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ PASSAGES = {
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_model(tmp_path_factory.mktemp("model") / "e5")
+    return prepare_model(tmp_path_factory.mktemp("model") / "e5", onnx=False)  # the onnx test exports it once
 
 
 @pytest.fixture(scope="module")
@@ -170,12 +171,25 @@ def test_is_prepared(folder: Path, tmp_path: Path) -> None:
     assert not is_prepared(tmp_path / "missing")
 
 
+def test_prepare_adds_the_int8_onnx_file_once_and_keeps_only_it(folder: Path) -> None:
+    marker = folder / MARKER_NAME
+    before = marker.stat().st_mtime_ns
+    assert prepare_model(folder) == folder  # a prepared folder without its onnx file: only the export runs
+    assert marker.stat().st_mtime_ns == before
+    assert is_exported(folder)
+    assert sorted(p.name for p in (folder / ONNX_DIR).iterdir()) == [INT8_NAME, ONNX_MARKER]  # no fp32 file kept
+    assert 80e6 < (folder / ONNX_DIR / INT8_NAME).stat().st_size < 160e6  # int8: a quarter of the fp32 448 MB
+    exported = (folder / ONNX_DIR / ONNX_MARKER).stat().st_mtime_ns
+    assert prepare_model(folder) == folder
+    assert (folder / ONNX_DIR / ONNX_MARKER).stat().st_mtime_ns == exported
+
+
 def test_skips_up_to_date_folder_and_force_rebuilds(folder: Path) -> None:
     marker = folder / MARKER_NAME
     before = marker.stat().st_mtime_ns
-    assert prepare_model(folder) == folder
+    assert prepare_model(folder, onnx=False) == folder
     assert marker.stat().st_mtime_ns == before
-    assert prepare_model(folder, force=True) == folder
+    assert prepare_model(folder, force=True, onnx=False) == folder
     assert marker.stat().st_mtime_ns != before
     assert is_prepared(folder)
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
