@@ -20,7 +20,12 @@ def test_health_and_readiness(client) -> None:
     r = client.get("/readyz")
     assert r.status_code == 200
     checks = r.json()["checks"]
-    assert checks["database"] == "ok" and checks["index"]["model"] == "multilingual-e5-small"
+    from ingest.embed import build_embedder
+    from ingest.settings import IngestSettings
+
+    # the index names the model and the backend it was built with (multilingual-e5-small+onnx-int8 by default)
+    assert checks["database"] == "ok" and checks["index"]["model"] == build_embedder(IngestSettings()).model_id
+    assert checks["index"]["model"].startswith("multilingual-e5-small")
 
 
 def test_login_and_me(client, login) -> None:
